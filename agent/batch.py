@@ -1,0 +1,343 @@
+"""Batch runs: the repair loop over many bugs, one transcript per bug, a results row per candidate.
+
+Results are appended to a JSONL file and flushed as each candidate is validated. When a bug's session ends a
+``done`` row is written for it. A run that is killed (even with SIGKILL) is resumed by running the same command
+again: bugs with a ``done`` row are skipped, and the rows of a bug that was cut mid-way are dropped (the file is
+rewritten atomically with only the rows of finished sessions) before that bug is run again from scratch. Readers
+(`summary`, `merge`) likewise only count rows whose session has a ``done`` row, deduplicated by
+(bug, session, candidate), so nothing is lost or counted twice.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import threading
+import time
+from collections import Counter
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from agent.errors import UserError
+from agent.loop import LoopConfig, LoopEnd, RepairSession, config_dict
+from agent.report import first_failure
+from sessions.transcript import Transcript
+
+CSV_COLUMNS = ("bug", "candidate", "round", "sample", "outcome", "seconds", "failure", "session")
+
+
+class OutOfBudget(LoopEnd):
+    """The bug used its --bug-seconds or --max-tries."""
+    result = "budget"
+
+
+@dataclass
+class BatchConfig:
+    jobs: int = field(default=1, metadata={"help": "parallel workers (threads, each with its own validator)"})
+    shard: str = field(default="", metadata={"help": "I/N: run only shard I (1-based) of N, a deterministic "
+                                                     "split of the sorted bug ids"})
+    bug_seconds: float = field(default=0.0, metadata={"help": "time budget per bug in seconds, 0 = none"})
+    max_tries: int = field(default=0, metadata={"help": "validated candidates per bug at most, 0 = none"})
+    fresh: bool = field(default=False, metadata={"help": "start over instead of resuming from --out"})
+    cache: bool = field(default=True, metadata={"help": "skip re-validating a patch seen before (same tokens)"})
+
+    def __post_init__(self):
+        if self.jobs < 1:
+            raise ValueError("jobs must be at least 1")
+        if self.bug_seconds < 0 or self.max_tries < 0:
+            raise ValueError("bug-seconds and max-tries must not be negative")
+        if self.shard:
+            parse_shard(self.shard)
+
+
+def parse_shard(spec: str) -> tuple[int, int]:
+    try:
+        i, n = (int(x) for x in spec.split("/"))
+    except ValueError:
+        raise UserError(f"--shard {spec!r} must look like I/N, e.g. 1/4") from None
+    if n < 1 or not 1 <= i <= n:
+        raise UserError(f"--shard {spec!r}: need 1 <= I <= N")
+    return i, n
+
+
+def shard(bugs: list, spec: str) -> list:
+    """Shard I/N: the bugs whose position in the sorted id list is I-1 modulo N (same split on every machine)."""
+    if not spec:
+        return bugs
+    i, n = parse_shard(spec)
+    order = sorted(b.id for b in bugs)
+    mine = {bid for k, bid in enumerate(order) if k % n == i - 1}
+    return [b for b in bugs if b.id in mine]
+
+
+class ResultsFile:
+    """Append-only JSONL of per-candidate results, flushed row by row (thread-safe)."""
+
+    def __init__(self, path: str | Path | None):
+        self.path = Path(path) if path else None
+        self._fh = None
+        self._lock = threading.Lock()
+        if self.path:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._fh = open(self.path, "a", encoding="utf-8")
+
+    def write(self, row: dict) -> None:
+        if self._fh:
+            line = json.dumps(row, ensure_ascii=False) + "\n"
+            with self._lock:
+                self._fh.write(line)
+                self._fh.flush()
+
+    def close(self) -> None:
+        if self._fh:
+            self._fh.close()
+
+
+def result_row(bug_id: str, candidate: str, outcome, **extra) -> dict:
+    return {"bug": bug_id, "candidate": candidate, "outcome": outcome.kind, "seconds": round(outcome.seconds, 3),
+            "failure": first_failure(outcome), "code": outcome.code, **extra}
+
+
+def read_rows(path: str | Path) -> list[dict]:
+    """Every well-formed row; a cut last line (killed mid-write) is ignored, any other bad line is an error."""
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"results file {path} not found")
+    lines = path.read_text(encoding="utf-8").splitlines()
+    rows = []
+    for n, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError:
+            if n == len(lines):
+                continue
+            raise UserError(f"{path}:{n}: malformed results line; not a repairchat results JSONL") from None
+        if not isinstance(row, dict) or not isinstance(row.get("bug"), str):
+            raise UserError(f"{path}:{n}: a results row needs a string 'bug'")
+        rows.append(row)
+    return rows
+
+
+def finished(rows: list[dict]) -> tuple[dict[str, dict], list[dict]]:
+    """(done row per bug, candidate rows of finished sessions), deduplicated by (bug, session, candidate)."""
+    done: dict[str, dict] = {}
+    for r in rows:
+        if r.get("done"):
+            done.setdefault(r["bug"], r)
+    seen, out = set(), []
+    for r in rows:
+        d = done.get(r["bug"])
+        if r.get("done") or d is None or r.get("session") != d.get("session"):
+            continue
+        key = (r["bug"], r.get("session"), r.get("candidate"))
+        if key not in seen:
+            seen.add(key)
+            out.append(r)
+    return done, out
+
+
+def counts_per_bug(done: dict[str, dict], rows: list[dict]) -> dict[str, Counter]:
+    per_bug = {b: Counter() for b in done}
+    for r in rows:
+        per_bug[r["bug"]][r["outcome"]] += 1
+    return per_bug
+
+
+def write_clean(path: Path, done: dict[str, dict], rows: list[dict]) -> None:
+    """Rewrite ``path`` atomically with only the finished sessions' rows (then their done rows)."""
+    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        for r in rows:
+            fh.write(json.dumps(r, ensure_ascii=False) + "\n")
+        for d in done.values():
+            fh.write(json.dumps(d, ensure_ascii=False) + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def write_csv(path: Path, rows: list[dict]) -> None:
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        w = csv.DictWriter(fh, CSV_COLUMNS, extrasaction="ignore")
+        w.writeheader()
+        for r in rows:
+            w.writerow(r)
+
+
+def write_reports(out: Path, done: dict[str, dict], rows: list[dict]) -> dict[str, Path]:
+    """The per-candidate CSV and the outcome chart next to the results JSONL."""
+    from agent.plots import outcome_chart
+
+    paths = {"csv": out.with_suffix(".csv"), "png": out.with_suffix(".png")}
+    write_csv(paths["csv"], rows)
+    outcome_chart(counts_per_bug(done, rows), paths["png"], title=out.stem)
+    return paths
+
+
+class SerialModel:
+    """Serialises calls to a model that is not thread-safe (a local HF model); HTTP clients need not be."""
+
+    def __init__(self, model):
+        self.model, self._lock = model, threading.Lock()
+
+    def complete(self, messages: list[dict], n: int = 1) -> list[str]:
+        with self._lock:
+            return self.model.complete(messages, n)
+
+
+def shareable(model):
+    if getattr(model, "thread_safe", False) or type(model).__name__ == "OpenAIModel":
+        return model
+    return SerialModel(model)
+
+
+def caching(validator, enabled: bool = True):
+    """Wrap ``validator`` in agent.cache.CachingValidator (dedupe by normalised patch) when it is available."""
+    if not enabled:
+        return validator
+    try:
+        from agent.cache import CachingValidator
+    except ImportError:
+        return validator
+    try:
+        return CachingValidator(validator)
+    except TypeError:
+        return validator
+
+
+def run_bugs(bugs, model, model_spec: str, validator_factory, config: LoopConfig, *, sessions_dir=None,
+             results: str | Path | None = None, console=None, batch: BatchConfig | None = None) -> dict[str, Counter]:
+    """Run one repair session per bug (resuming ``results``); returns outcome counts per bug.
+
+    ``validator_factory`` is a zero-argument callable (one validator per worker) or a validator (shared).
+    """
+    batch = batch or BatchConfig()
+    bugs = shard(list(bugs), batch.shard)
+    factory = validator_factory if callable(validator_factory) and not hasattr(validator_factory, "validate") \
+        else (lambda v=validator_factory: v)
+    out_path = Path(results) if results else None
+    done: dict[str, dict] = {}
+    rows: list[dict] = []
+    if out_path and out_path.exists():
+        if batch.fresh:
+            out_path.unlink()
+        else:
+            done, rows = finished(read_rows(out_path))
+            write_clean(out_path, done, rows)
+    todo = [b for b in bugs if b.id not in done]
+    if console and len(todo) < len(bugs):
+        console.print(f"resuming {out_path}: {len(bugs) - len(todo)} bug(s) already done, {len(todo)} to run "
+                      f"(--fresh starts over)")
+    out = ResultsFile(out_path)
+    model = shareable(model) if batch.jobs > 1 else model
+    local = threading.local()
+    per_bug: dict[str, Counter] = {}
+    lock = threading.Lock()
+
+    def validator():
+        if not hasattr(local, "validator"):
+            local.validator = caching(factory(), batch.cache)
+        return local.validator
+
+    def one(bug, progress, task):
+        counts = Counter()
+        started = time.monotonic()
+        progress.update(task, status=f"{bug.id}: starting")
+        with Transcript.create(sessions_dir, bug.to_dict(), model_spec, config_dict(config)) as tr:
+            def on_attempt(bug, attempt):
+                counts[attempt.outcome.kind] += 1
+                out.write(result_row(bug.id, f"r{attempt.round}s{attempt.sample}", attempt.outcome,
+                                     round=attempt.round, sample=attempt.sample, session=tr.path.name))
+                progress.update(task, status=f"{bug.id}: round {attempt.round} {attempt.outcome.kind}")
+                if attempt.outcome.plausible:
+                    return
+                if batch.max_tries and sum(counts.values()) >= batch.max_tries:
+                    raise OutOfBudget()
+                if batch.bug_seconds and time.monotonic() - started >= batch.bug_seconds:
+                    raise OutOfBudget()
+            session = RepairSession(bug, model, validator(), config, tr, on_attempt)
+            try:
+                session.run()
+            except BaseException as e:
+                tr.log("end", result="error" if isinstance(e, Exception) else "interrupted", rounds=session.round,
+                       error=str(e)[:300])
+                raise
+            out.write({"bug": bug.id, "done": True, "result": _last_result(tr.path), "rounds": session.round,
+                       "tries": sum(counts.values()), "seconds": round(time.monotonic() - started, 3),
+                       "session": tr.path.name})
+        with lock:
+            per_bug[bug.id] = counts
+        progress.advance(task)
+
+    try:
+        with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                      TextColumn("{task.fields[status]}"), TimeElapsedColumn(), console=console,
+                      transient=False, disable=console is None) as progress:
+            task = progress.add_task("repairing", total=len(todo), status="")
+            if batch.jobs == 1:
+                for bug in todo:
+                    one(bug, progress, task)
+            else:
+                with ThreadPoolExecutor(batch.jobs, thread_name_prefix="repair") as pool:
+                    futures = [pool.submit(one, bug, progress, task) for bug in todo]
+                    wait(futures, return_when=FIRST_EXCEPTION)
+                    for f in futures:
+                        if f.done() and f.exception():
+                            for g in futures:
+                                g.cancel()
+                            raise f.exception()
+                    for f in futures:
+                        f.result()
+    finally:
+        out.close()
+    if out_path:
+        done, rows = finished(read_rows(out_path))
+        ids = {b.id for b in bugs}
+        write_reports(out_path, done, rows)
+        return {b: c for b, c in counts_per_bug(done, rows).items() if b in ids}
+    return per_bug
+
+
+def _last_result(path: Path) -> str:
+    """The result of the last end event of a transcript (written just before)."""
+    with open(path, encoding="utf-8") as fh:
+        for line in reversed(fh.read().splitlines()):
+            try:
+                e = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if e.get("type") == "end":
+                return e.get("result", "ended")
+    return "ended"
+
+
+def merge(paths: list[str], out: str | Path) -> tuple[dict[str, Counter], list[str]]:
+    """Merge shard result files into ``out`` (finished sessions only; a bug done in two files counts once).
+
+    Returns (counts per bug, warnings)."""
+    if not paths:
+        raise UserError("merge needs at least one results file")
+    all_done: dict[str, dict] = {}
+    all_rows: list[dict] = []
+    warnings = []
+    for p in paths:
+        done, rows = finished(read_rows(p))
+        for bug, d in done.items():
+            if bug in all_done:
+                warnings.append(f"{bug} is done in more than one file; kept the first ({all_done[bug]['session']})")
+                continue
+            all_done[bug] = d
+            all_rows.extend(r for r in rows if r["bug"] == bug)
+    out = Path(out)
+    if out.resolve() in {Path(p).resolve() for p in paths}:
+        raise UserError(f"--out {out} is one of the inputs; pick a new file")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    write_clean(out, all_done, all_rows)
+    write_reports(out, all_done, all_rows)
+    return counts_per_bug(all_done, all_rows), warnings

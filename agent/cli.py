@@ -1,0 +1,209 @@
+"""The ``repairchat`` command line. Flags map onto the config dataclasses; bad input is one line, exit 2."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter, defaultdict
+from dataclasses import fields
+from pathlib import Path
+
+from agent.errors import UserError
+
+
+def add_dataclass_flags(parser: argparse.ArgumentParser, cls) -> None:
+    """One --flag per dataclass field, with the field's help text and default."""
+    for f in fields(cls):
+        flag = "--" + f.name.replace("_", "-")
+        help_text = f.metadata.get("help", "") + f" (default: {f.default})"
+        if isinstance(f.default, bool):
+            parser.add_argument(flag, dest=f.name, action=argparse.BooleanOptionalAction, default=f.default,
+                                help=help_text)
+        else:
+            parser.add_argument(flag, dest=f.name, type=type(f.default), default=f.default, help=help_text)
+
+
+def from_args(cls, args: argparse.Namespace):
+    try:
+        return cls(**{f.name: getattr(args, f.name) for f in fields(cls)})
+    except ValueError as e:
+        raise UserError(f"bad option: {e}") from None
+
+
+def load_bugs(args) -> list:
+    from agent.bugs import SAMPLES, load_manifest, select
+    return select(load_manifest(args.bugs or SAMPLES), args.ids)
+
+
+def add_bug_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--bugs", help="JSONL manifest of bugs (default: the built-in samples)")
+    p.add_argument("--ids", nargs="*", help="only these bug ids")
+
+
+def cmd_run(args) -> int:
+    from agent.batch import run_bugs
+    from agent.loop import LoopConfig
+    from agent.models import load_model
+    from agent.report import console, summary_table
+    from agent.validate import ValidationConfig, make_validator
+
+    bugs = load_bugs(args)
+    config, vconfig = from_args(LoopConfig, args), from_args(ValidationConfig, args)
+    model = load_model(args.model)
+    con = console()
+    per_bug = run_bugs(bugs, model, args.model, make_validator(vconfig), config, sessions_dir=args.sessions_dir,
+                       results=args.out, console=con)
+    con.print(summary_table(per_bug))
+    if args.out:
+        con.print(f"per-candidate results: {args.out}")
+    return 0
+
+
+def cmd_demo(args) -> int:
+    from agent.report import console
+    con = console()
+    con.print("[bold]repairchat demo[/]: the repair loop on the built-in sample bugs with a tiny model that is "
+              "trained once on this machine (on the samples' own fixes, so it has seen the answers) and cached. "
+              "It shows the machinery, not a model's skill; use --model for a real one.")
+    args.model = args.model or "demo"
+    return cmd_run(args)
+
+
+def read_candidates(path: str) -> list[dict]:
+    from agent.validate import CANDIDATE_KINDS
+    p = Path(path)
+    if not p.is_file():
+        raise UserError(f"candidates file {p} not found")
+    rows = []
+    for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise UserError(f"{p}:{n}: malformed JSON ({e.msg}); one JSON object per line") from None
+        if not isinstance(row, dict) or not isinstance(row.get("bug"), str) or not isinstance(row.get("text"), str):
+            raise UserError(f"{p}:{n}: a candidate needs string fields 'bug' and 'text'")
+        row.setdefault("kind", "method")
+        if row["kind"] not in CANDIDATE_KINDS:
+            raise UserError(f"{p}:{n}: kind {row['kind']!r} must be one of {', '.join(CANDIDATE_KINDS)}")
+        row.setdefault("candidate", str(len(rows)))
+        rows.append(row)
+    return rows
+
+
+def cmd_validate(args) -> int:
+    from rich.progress import track
+
+    from agent.batch import ResultsFile, result_row
+    from agent.bugs import SAMPLES, load_manifest, select
+    from agent.report import candidates_table, console, summary_table
+    from agent.validate import Candidate, ValidationConfig, make_validator
+
+    rows = read_candidates(args.candidates)
+    bugs = {b.id: b for b in select(load_manifest(args.bugs or SAMPLES), sorted({r["bug"] for r in rows}))}
+    validator = make_validator(from_args(ValidationConfig, args))
+    out, con = ResultsFile(args.out), console()
+    per_bug: dict[str, list] = defaultdict(list)
+    for row in track(rows, description="validating", console=con):
+        outcome = validator.validate(bugs[row["bug"]], Candidate(row["text"], row["kind"]))
+        per_bug[row["bug"]].append((str(row["candidate"]), outcome))
+        out.write(result_row(row["bug"], str(row["candidate"]), outcome, kind=row["kind"]))
+    out.close()
+    for bug_id, results in per_bug.items():
+        con.print(candidates_table(bug_id, results))
+    con.print(summary_table({b: Counter(o.kind for _, o in r) for b, r in per_bug.items()}))
+    con.print(f"results: {args.out}")
+    return 0
+
+
+def cmd_replay(args) -> int:
+    from agent.replay import replay
+    return replay(args)
+
+
+def cmd_sessions(args) -> int:
+    from agent.replay import sessions_command
+    return sessions_command(args)
+
+
+def cmd_serve(args) -> int:
+    from agent.models import load_model
+    from agent.models.serve import make_server
+    server = make_server(load_model(args.model), args.name, args.host, args.port)
+    print(f"serving {args.model} as {args.name!r} on http://{args.host}:{server.server_address[1]}/v1", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from agent.loop import LoopConfig
+    from agent.validate import ValidationConfig
+
+    parser = argparse.ArgumentParser(prog="repairchat", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    for name, func, help_text in (("run", cmd_run, "run the repair loop over bugs"),
+                                  ("demo", cmd_demo, "run the loop on the built-in samples with the demo model")):
+        p = sub.add_parser(name, help=help_text)
+        add_bug_flags(p)
+        p.add_argument("--model", required=name == "run", help="model spec: hf:PATH, openai:MODEL@URL, "
+                                                               "replay:FILE, demo")
+        p.add_argument("--sessions-dir", help="where transcripts go (default .repairchat/sessions)")
+        p.add_argument("--out", default=".repairchat/results.jsonl", help="per-candidate results JSONL")
+        add_dataclass_flags(p, LoopConfig)
+        add_dataclass_flags(p, ValidationConfig)
+        p.set_defaults(func=func)
+
+    p = sub.add_parser("validate", help="validate given candidates (JSONL: bug, candidate, text, kind)")
+    add_bug_flags(p)
+    p.add_argument("--candidates", required=True)
+    p.add_argument("--out", default=".repairchat/validate-results.jsonl", help="results JSONL")
+    add_dataclass_flags(p, ValidationConfig)
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("replay", help="re-validate a transcript's patches and report differing outcomes")
+    p.add_argument("file")
+    add_dataclass_flags(p, ValidationConfig)
+    p.set_defaults(func=cmd_replay)
+
+    p = sub.add_parser("sessions", help="list or show saved sessions")
+    p.add_argument("action", choices=["list", "show"])
+    p.add_argument("file", nargs="?")
+    p.add_argument("--sessions-dir")
+    p.set_defaults(func=cmd_sessions)
+
+    p = sub.add_parser("serve", help="serve a model over an OpenAI-compatible HTTP API on 127.0.0.1")
+    p.add_argument("--model", required=True)
+    p.add_argument("--name", default="repairchat")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.set_defaults(func=cmd_serve)
+
+    try:
+        from finetune.cli import add_parser as add_finetune
+    except ImportError:
+        add_finetune = None
+    if add_finetune:
+        add_finetune(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args) or 0
+    except UserError as e:
+        print(f"repairchat: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("repairchat: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,733 @@
+import java.io.BufferedReader;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.File;
+import java.io.FileDescriptor;
+import java.io.FileInputStream;
+import java.io.FileOutputStream;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.net.URI;
+import java.net.URL;
+import java.net.URLClassLoader;
+import java.nio.charset.StandardCharsets;
+import java.security.Permission;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.TimeZone;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.concurrent.atomic.AtomicReference;
+
+import javax.lang.model.element.AnnotationMirror;
+import javax.lang.model.element.Element;
+import javax.lang.model.element.ElementKind;
+import javax.lang.model.element.ExecutableElement;
+import javax.lang.model.element.TypeElement;
+import javax.lang.model.element.TypeParameterElement;
+import javax.lang.model.element.VariableElement;
+import javax.tools.FileObject;
+import javax.tools.ForwardingJavaFileManager;
+import javax.tools.JavaCompiler;
+import javax.tools.JavaFileManager;
+import javax.tools.JavaFileObject;
+import javax.tools.SimpleJavaFileObject;
+import javax.tools.StandardJavaFileManager;
+import javax.tools.StandardLocation;
+import javax.tools.ToolProvider;
+
+import com.sun.source.util.JavacTask;
+import com.sun.source.util.TaskEvent;
+import com.sun.source.util.TaskListener;
+
+import org.junit.runner.Description;
+import org.junit.runner.JUnitCore;
+import org.junit.runner.Request;
+import org.junit.runner.Result;
+import org.junit.runner.manipulation.Filter;
+import org.junit.runner.notification.Failure;
+
+/**
+ * A warm compile-and-test server: JSON lines on stdin/stdout, one request at a time.
+ *
+ * Requests ({"op": ...}):
+ *   prepare  {key, file, sources[], classpath[], out}: compile the original project (sources + tests) into
+ *            the directory out once; remember the API fingerprint and class names of the buggy file.
+ *   validate {key, source, failing[], tests[], timeout, isolation}: compile the patched buggy file in memory
+ *            against the prebuilt classes (the whole project in memory when its API differs from the
+ *            original, and javac's own diagnostics of the whole project when it does not compile), then run
+ *            the failing tests (fail fast) and, when they pass, every test class, each phase (or each test
+ *            class with isolation "class") in a fresh class loader, printing RepairRunner's report.
+ *   ping
+ * Responses: {"id", "ok", ...}; "restart": true asks the client to replace this process (a test thread is
+ * stuck or a test left threads running). Tests cannot use the protocol streams: System.in is empty and
+ * System.out/err are captured per request; System.exit/halt is intercepted (security manager, so the JVM
+ * runs with -Djava.security.manager=allow) and reported like a JVM that exited.
+ */
+public final class WarmServer {
+    static final JavaCompiler JAVAC = ToolProvider.getSystemJavaCompiler();
+    static final Map<String, Prepared> PREPARED = new HashMap<>();
+    static final Capture CAPTURE = new Capture(1 << 20);
+    static final ExitGuard GUARD = new ExitGuard();
+
+    static final class Prepared {
+        String file;
+        List<String> sources;
+        List<String> classpath;
+        File out;
+        String fingerprint; // null: the original did not compile, so every candidate compiles the whole project
+        Set<String> tops = new TreeSet<>();
+    }
+
+    public static void main(String[] args) throws Exception {
+        PrintStream proto = new PrintStream(new FileOutputStream(FileDescriptor.out), true, "UTF-8");
+        BufferedReader in = new BufferedReader(new InputStreamReader(new FileInputStream(FileDescriptor.in),
+                StandardCharsets.UTF_8));
+        System.setIn(new ByteArrayInputStream(new byte[0]));
+        PrintStream cap = new PrintStream(CAPTURE, true, "UTF-8");
+        System.setOut(cap);
+        System.setErr(cap);
+        System.setSecurityManager(GUARD);
+        String line;
+        while ((line = in.readLine()) != null) {
+            if (line.isBlank()) continue;
+            Map<String, Object> resp;
+            Object id = null;
+            try {
+                @SuppressWarnings("unchecked")
+                Map<String, Object> req = (Map<String, Object>) Json.parse(line);
+                id = req.get("id");
+                resp = handle(req);
+            } catch (Throwable e) {
+                resp = new LinkedHashMap<>();
+                resp.put("ok", false);
+                resp.put("error", trace(e));
+            }
+            resp.put("id", id);
+            proto.println(Json.write(resp));
+            proto.flush();
+            if ("shutdown".equals(resp.get("op"))) break;
+        }
+        GUARD.allow = true;
+        Runtime.getRuntime().halt(0); // stuck test threads must not keep this JVM alive
+    }
+
+    static Map<String, Object> handle(Map<String, Object> req) throws Exception {
+        String op = (String) req.get("op");
+        Map<String, Object> resp = new LinkedHashMap<>();
+        resp.put("ok", true);
+        if ("ping".equals(op)) return resp;
+        if ("shutdown".equals(op)) {
+            resp.put("op", "shutdown");
+            return resp;
+        }
+        if ("prepare".equals(op)) return prepare(req, resp);
+        if ("validate".equals(op)) return validate(req, resp);
+        throw new IllegalArgumentException("unknown op " + op);
+    }
+
+    // ------------------------------------------------------------------------------------------- compile
+    static final class Compiled {
+        boolean ok;
+        String output;
+        Map<String, byte[]> classes = new HashMap<>();
+        Map<String, String> fingerprints = new TreeMap<>();
+    }
+
+    static final class MemorySource extends SimpleJavaFileObject {
+        final String text;
+
+        MemorySource(String path, String text) {
+            super(new File(path).getAbsoluteFile().toURI(), Kind.SOURCE);
+            this.text = text;
+        }
+
+        @Override
+        public CharSequence getCharContent(boolean ignore) {
+            return text;
+        }
+    }
+
+    static final class MemoryOutput extends ForwardingJavaFileManager<StandardJavaFileManager> {
+        final Map<String, byte[]> classes;
+
+        MemoryOutput(StandardJavaFileManager fm, Map<String, byte[]> classes) {
+            super(fm);
+            this.classes = classes;
+        }
+
+        @Override
+        public JavaFileObject getJavaFileForOutput(Location loc, String name, JavaFileObject.Kind kind,
+                                                   FileObject sibling) {
+            return new SimpleJavaFileObject(URI.create("mem:///" + name.replace('.', '/') + kind.extension), kind) {
+                @Override
+                public OutputStream openOutputStream() {
+                    return new ByteArrayOutputStream() {
+                        @Override
+                        public void close() {
+                            classes.put(name, toByteArray());
+                        }
+                    };
+                }
+            };
+        }
+    }
+
+    static String uriPath(JavaFileObject f) {
+        return f == null ? "" : new File(f.toUri()).getAbsolutePath();
+    }
+
+    /**
+     * One javac run with FreshValidator's options (-nowarn -encoding UTF-8 -g), diagnostics printed by javac
+     * itself (the command-line text format); classes to out (a directory) or to memory (out == null). The API
+     * fingerprint of every type declared in fingerprintFile is recorded as it is analysed.
+     */
+    static Compiled compile(List<JavaFileObject> units, List<String> classpath, File out, String fingerprintFile)
+            throws Exception {
+        Compiled c = new Compiled();
+        StringWriter diag = new StringWriter();
+        StandardJavaFileManager std = JAVAC.getStandardFileManager(null, Locale.getDefault(), StandardCharsets.UTF_8);
+        JavaFileManager fm = std;
+        List<String> opts = new ArrayList<>(Arrays.asList("-nowarn", "-encoding", "UTF-8", "-g", "-cp",
+                String.join(File.pathSeparator, classpath)));
+        if (out != null) {
+            out.mkdirs();
+            opts.add("-d");
+            opts.add(out.getPath());
+        } else {
+            fm = new MemoryOutput(std, c.classes);
+        }
+        JavacTask task = (JavacTask) JAVAC.getTask(new PrintWriter(diag), fm, null, opts, null, units);
+        String target = fingerprintFile == null ? null : new File(fingerprintFile).getAbsolutePath();
+        task.addTaskListener(new TaskListener() {
+            @Override
+            public void finished(TaskEvent e) {
+                if (e.getKind() == TaskEvent.Kind.ANALYZE && target != null && e.getTypeElement() != null
+                        && target.equals(uriPath(e.getSourceFile()))) {
+                    TypeElement t = e.getTypeElement();
+                    StringBuilder sb = new StringBuilder();
+                    fingerprint(t, sb);
+                    c.fingerprints.put(t.getQualifiedName().toString(), sb.toString());
+                }
+            }
+        });
+        c.ok = Boolean.TRUE.equals(task.call());
+        c.output = diag.toString();
+        std.close();
+        return c;
+    }
+
+    /** Everything about a type that other files compile against: members, signatures, constants, supertypes. */
+    static void fingerprint(Element e, StringBuilder sb) {
+        sb.append(e.getKind()).append(' ').append(e.getModifiers()).append(' ').append(e.getSimpleName());
+        for (AnnotationMirror a : e.getAnnotationMirrors()) sb.append(" @").append(a);
+        if (e instanceof TypeElement) {
+            TypeElement t = (TypeElement) e;
+            sb.append(" extends ").append(t.getSuperclass()).append(" implements ").append(t.getInterfaces());
+            for (TypeParameterElement p : t.getTypeParameters()) sb.append(" <").append(p).append(p.getBounds());
+            sb.append(" {\n");
+            for (Element m : t.getEnclosedElements()) fingerprint(m, sb);
+            sb.append("}\n");
+        } else if (e instanceof ExecutableElement) {
+            ExecutableElement x = (ExecutableElement) e;
+            sb.append(' ').append(x.asType()).append(" throws ").append(x.getThrownTypes())
+                    .append(" varargs=").append(x.isVarArgs()).append(" default=").append(x.getDefaultValue());
+            for (TypeParameterElement p : x.getTypeParameters()) sb.append(" <").append(p).append(p.getBounds());
+            sb.append('\n');
+        } else if (e instanceof VariableElement) {
+            Object v = ((VariableElement) e).getConstantValue();
+            sb.append(' ').append(e.asType()).append(" = ").append(v == null ? "" : Json.write(v.toString()))
+                    .append('\n');
+        } else {
+            sb.append(' ').append(e.asType()).append('\n');
+        }
+    }
+
+    static String joined(Map<String, String> fingerprints) {
+        StringBuilder sb = new StringBuilder();
+        for (String v : fingerprints.values()) sb.append(v);
+        return sb.toString();
+    }
+
+    static Map<String, Object> prepare(Map<String, Object> req, Map<String, Object> resp) throws Exception {
+        Prepared p = new Prepared();
+        p.file = new File((String) req.get("file")).getAbsolutePath();
+        p.sources = strings(req.get("sources"));
+        p.classpath = strings(req.get("classpath"));
+        p.out = new File((String) req.get("out"));
+        StandardJavaFileManager std = JAVAC.getStandardFileManager(null, null, StandardCharsets.UTF_8);
+        List<JavaFileObject> units = new ArrayList<>();
+        for (JavaFileObject f : std.getJavaFileObjectsFromStrings(p.sources)) units.add(f);
+        Compiled c = compile(units, p.classpath, p.out, p.file);
+        if (c.ok) {
+            p.fingerprint = joined(c.fingerprints);
+            p.tops.addAll(c.fingerprints.keySet()); // ANALYZE events come for top-level types only
+        }
+        PREPARED.put((String) req.get("key"), p);
+        resp.put("compiled", c.ok);
+        resp.put("output", c.output);
+        return resp;
+    }
+
+    // ------------------------------------------------------------------------------------------- validate
+    static Map<String, Object> validate(Map<String, Object> req, Map<String, Object> resp) throws Exception {
+        Prepared p = PREPARED.get((String) req.get("key"));
+        if (p == null) throw new IllegalStateException("not prepared: " + req.get("key"));
+        long start = System.nanoTime();
+        String source = (String) req.get("source");
+        Compiled c = null;
+        String mode = "full";
+        if (p.fingerprint != null) {
+            List<String> cp = new ArrayList<>();
+            cp.add(p.out.getPath());
+            cp.addAll(p.classpath);
+            c = compile(List.of(new MemorySource(p.file, source)), cp, null, p.file);
+            mode = c.ok && p.fingerprint.equals(joined(c.fingerprints)) ? "fast" : "full";
+        }
+        if (mode.equals("full")) {
+            // the API changed or it does not compile: javac over the whole project, as FreshValidator runs it
+            StandardJavaFileManager std = JAVAC.getStandardFileManager(null, null, StandardCharsets.UTF_8);
+            List<JavaFileObject> units = new ArrayList<>();
+            for (String s : p.sources) {
+                if (new File(s).getAbsolutePath().equals(p.file)) units.add(new MemorySource(p.file, source));
+                else for (JavaFileObject f : std.getJavaFileObjectsFromStrings(List.of(s))) units.add(f);
+            }
+            c = compile(units, p.classpath, null, null);
+        }
+        resp.put("mode", mode);
+        resp.put("compile_seconds", (System.nanoTime() - start) / 1e9);
+        resp.put("compiled", c.ok);
+        if (!c.ok) {
+            resp.put("output", c.output);
+            return resp;
+        }
+        List<URL> urls = new ArrayList<>();
+        if (mode.equals("fast")) urls.add(p.out.toURI().toURL());
+        for (String e : p.classpath) urls.add(new File(e).toURI().toURL());
+        Set<String> hidden = mode.equals("fast") ? p.tops : Set.of();
+        Map<String, byte[]> classes = c.classes;
+        double timeout = ((Number) req.get("timeout")).doubleValue();
+        boolean perClass = "class".equals(req.get("isolation"));
+        Loaders loaders = new Loaders(urls.toArray(new URL[0]), classes, hidden, perClass);
+
+        Properties props = (Properties) System.getProperties().clone();
+        Locale locale = Locale.getDefault();
+        TimeZone zone = TimeZone.getDefault();
+        ThreadGroup group = new ThreadGroup("repairchat-candidate");
+        Run first;
+        Run rest = null;
+        try {
+            first = run(strings(req.get("failing")), timeout, true, loaders, group);
+            if (first.exitCode == 0 && !first.stuck) rest = run(strings(req.get("tests")), timeout, false, loaders, group);
+        } finally {
+            System.setProperties(props);
+            Locale.setDefault(locale);
+            TimeZone.setDefault(zone);
+        }
+        Run last = rest == null ? first : rest;
+        resp.put("phase", rest == null ? "failing" : "all");
+        resp.put("exit", last.exitCode);
+        resp.put("output", last.output);
+        resp.put("restart", first.stuck || (rest != null && rest.stuck) || lingering(group));
+        return resp;
+    }
+
+    /** Threads the tests started that still run (after a short grace): this JVM is no longer clean. */
+    static boolean lingering(ThreadGroup group) throws InterruptedException {
+        long deadline = System.nanoTime() + 200_000_000L;
+        while (group.activeCount() > 0 && System.nanoTime() < deadline) Thread.sleep(5);
+        return group.activeCount() > 0;
+    }
+
+    /** Fresh class loaders over the candidate's classes: one per test phase, or one per test class. */
+    static final class Loaders {
+        final URL[] urls;
+        final Map<String, byte[]> classes;
+        final Set<String> hidden;
+        final boolean perClass;
+        final Map<String, ClassLoader> byClass = new HashMap<>();
+
+        Loaders(URL[] urls, Map<String, byte[]> classes, Set<String> hidden, boolean perClass) {
+            this.urls = urls;
+            this.classes = classes;
+            this.hidden = hidden;
+            this.perClass = perClass;
+        }
+
+        ClassLoader phase() {
+            byClass.clear();
+            return perClass ? null : fresh();
+        }
+
+        ClassLoader forClass(ClassLoader phase, String cls) {
+            return phase != null ? phase : byClass.computeIfAbsent(cls, k -> fresh());
+        }
+
+        ClassLoader fresh() {
+            return new CandidateLoader(urls, classes, hidden, WarmServer.class.getClassLoader());
+        }
+    }
+
+    /** Patched classes from memory; the buggy file's original classes hidden; the rest from the prebuilt dir. */
+    static final class CandidateLoader extends URLClassLoader {
+        final Map<String, byte[]> classes;
+        final Set<String> hidden;
+
+        CandidateLoader(URL[] urls, Map<String, byte[]> classes, Set<String> hidden, ClassLoader parent) {
+            super(urls, parent);
+            this.classes = classes;
+            this.hidden = hidden;
+        }
+
+        boolean isHidden(String name) {
+            for (String top : hidden) if (name.equals(top) || name.startsWith(top + "$")) return true;
+            return false;
+        }
+
+        @Override
+        protected Class<?> findClass(String name) throws ClassNotFoundException {
+            byte[] b = classes.get(name);
+            if (b != null) return defineClass(name, b, 0, b.length);
+            if (isHidden(name)) throw new ClassNotFoundException(name);
+            return super.findClass(name);
+        }
+
+        @Override
+        public URL findResource(String name) {
+            if (name.endsWith(".class") && isHidden(name.substring(0, name.length() - 6).replace('/', '.'))) return null;
+            return super.findResource(name);
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------- run tests
+    static final class Run {
+        int exitCode;
+        String output;
+        boolean stuck;
+    }
+
+    /** RepairRunner's loop and report, in this JVM: one request per test method, each with its own timeout. */
+    static Run run(List<String> specs, double timeout, boolean failFast, Loaders loaders, ThreadGroup group)
+            throws Exception {
+        CAPTURE.reset();
+        GUARD.exitStatus = null;
+        GUARD.active = true;
+        ClassLoader phase = loaders.phase();
+        StringBuilder out = new StringBuilder();
+        List<Failure> failures = new ArrayList<>();
+        int run = 0;
+        String timedOut = null;
+        long start = System.nanoTime();
+        Run r = new Run();
+        try {
+            outer:
+            for (String spec : specs) {
+                for (Request request : expand(spec, failures, loaders, phase)) {
+                    Description d = request.getRunner().getDescription();
+                    AtomicReference<Result> result = new AtomicReference<>();
+                    ClassLoader loader = loaders.forClass(phase, d.getClassName());
+                    Thread t = new Thread(group, () -> result.set(new JUnitCore().run(request)), "repairchat-test");
+                    t.setDaemon(true);
+                    t.setContextClassLoader(loader);
+                    t.start();
+                    t.join((long) (timeout * 1000));
+                    if (GUARD.exitStatus != null) {
+                        // the code called System.exit/halt: report what a fresh JVM would (its output so far)
+                        r.exitCode = GUARD.exitStatus;
+                        r.output = CAPTURE.text();
+                        r.stuck = t.isAlive();
+                        return r;
+                    }
+                    if (t.isAlive()) {
+                        timedOut = RepairRunner.name(d);
+                        run++;
+                        r.stuck = true;
+                        break outer;
+                    }
+                    Result res = result.get();
+                    run += res.getRunCount();
+                    failures.addAll(res.getFailures());
+                    if (failFast && !failures.isEmpty()) break outer;
+                }
+            }
+        } finally {
+            GUARD.active = false;
+        }
+        out.append(CAPTURE.text());
+        out.append("\nTime: ").append((System.nanoTime() - start) / 1e9).append('\n');
+        if (!failures.isEmpty()) {
+            out.append(failures.size() == 1 ? "There was 1 failure:" : "There were " + failures.size() + " failures:")
+                    .append('\n');
+            int i = 1;
+            for (Failure f : failures) {
+                out.append(i++).append(") ").append(f.getTestHeader()).append('\n');
+                out.append(f.getTrace());
+            }
+        }
+        if (timedOut != null) out.append("REPAIRCHAT-TIMEOUT ").append(timedOut).append(' ').append(timeout).append('\n');
+        out.append('\n');
+        if (failures.isEmpty() && timedOut == null) out.append("OK (").append(run).append(" test")
+                .append(run == 1 ? "" : "s").append(")\n");
+        else out.append("FAILURES!!!\nTests run: ").append(run).append(",  Failures: ").append(failures.size())
+                .append('\n');
+        out.append("REPAIRCHAT-RESULT run=").append(run).append(" failures=").append(failures.size())
+                .append(" timeouts=").append(timedOut == null ? 0 : 1).append('\n');
+        r.exitCode = failures.isEmpty() && timedOut == null ? 0 : 1;
+        r.output = out.toString();
+        return r;
+    }
+
+    /** RepairRunner.expand with the candidate's class loader. */
+    static List<Request> expand(String spec, List<Failure> failures, Loaders loaders, ClassLoader phase) {
+        List<Request> requests = new ArrayList<>();
+        int sep = spec.indexOf("::");
+        String cls = sep < 0 ? spec : spec.substring(0, sep);
+        Class<?> c;
+        try {
+            c = Class.forName(cls, false, loaders.forClass(phase, cls));
+        } catch (Throwable e) {
+            failures.add(new Failure(Description.createTestDescription(cls, "initializationError"), e));
+            return requests;
+        }
+        if (sep >= 0) {
+            requests.add(Request.method(c, spec.substring(sep + 2)));
+            return requests;
+        }
+        Request whole = Request.aClass(c);
+        List<Description> leaves = new ArrayList<>();
+        RepairRunner.collect(whole.getRunner().getDescription(), leaves);
+        if (leaves.isEmpty()) requests.add(whole);
+        for (Description leaf : leaves) requests.add(Request.aClass(c).filterWith(Filter.matchMethodDescription(leaf)));
+        return requests;
+    }
+
+    // ------------------------------------------------------------------------------------------- plumbing
+    /** Intercepts System.exit/Runtime.halt while tests run; allows everything else. */
+    static final class ExitGuard extends SecurityManager {
+        volatile boolean active;
+        volatile boolean allow;
+        volatile Integer exitStatus;
+
+        @Override
+        public void checkPermission(Permission perm) {
+        }
+
+        @Override
+        public void checkPermission(Permission perm, Object context) {
+        }
+
+        @Override
+        public void checkExit(int status) {
+            if (allow) return;
+            if (active && exitStatus == null) exitStatus = status;
+            throw new SecurityException("repairchat: System.exit(" + status + ") intercepted");
+        }
+    }
+
+    /** The tests' stdout/stderr for the current request, bounded. */
+    static final class Capture extends OutputStream {
+        final int limit;
+        private final ByteArrayOutputStream buf = new ByteArrayOutputStream();
+
+        Capture(int limit) {
+            this.limit = limit;
+        }
+
+        @Override
+        public synchronized void write(int b) {
+            if (buf.size() < limit) buf.write(b);
+        }
+
+        @Override
+        public synchronized void write(byte[] b, int off, int len) {
+            buf.write(b, off, Math.max(0, Math.min(len, limit - buf.size())));
+        }
+
+        synchronized void reset() {
+            buf.reset();
+        }
+
+        synchronized String text() {
+            return new String(buf.toByteArray(), StandardCharsets.UTF_8);
+        }
+    }
+
+    static List<String> strings(Object o) {
+        List<String> out = new ArrayList<>();
+        if (o != null) for (Object x : (List<?>) o) out.add((String) x);
+        return out;
+    }
+
+    static String trace(Throwable e) {
+        StringWriter w = new StringWriter();
+        e.printStackTrace(new PrintWriter(w));
+        return w.toString();
+    }
+
+    /** Minimal JSON: objects, arrays, strings, numbers, booleans, null. */
+    static final class Json {
+        private final String s;
+        private int i;
+
+        private Json(String s) {
+            this.s = s;
+        }
+
+        static Object parse(String s) {
+            Json j = new Json(s);
+            Object v = j.value();
+            j.ws();
+            if (j.i != s.length()) throw j.error("trailing characters");
+            return v;
+        }
+
+        private IllegalArgumentException error(String what) {
+            return new IllegalArgumentException("bad JSON at " + i + ": " + what);
+        }
+
+        private void ws() {
+            while (i < s.length() && Character.isWhitespace(s.charAt(i))) i++;
+        }
+
+        private Object value() {
+            ws();
+            if (i >= s.length()) throw error("unexpected end");
+            char c = s.charAt(i);
+            if (c == '{') {
+                Map<String, Object> m = new LinkedHashMap<>();
+                i++;
+                ws();
+                if (s.charAt(i) == '}') {
+                    i++;
+                    return m;
+                }
+                while (true) {
+                    ws();
+                    if (s.charAt(i) != '"') throw error("expected a key");
+                    String k = string();
+                    ws();
+                    if (s.charAt(i++) != ':') throw error("expected ':'");
+                    m.put(k, value());
+                    ws();
+                    char d = s.charAt(i++);
+                    if (d == '}') return m;
+                    if (d != ',') throw error("expected ',' or '}'");
+                }
+            }
+            if (c == '[') {
+                List<Object> l = new ArrayList<>();
+                i++;
+                ws();
+                if (s.charAt(i) == ']') {
+                    i++;
+                    return l;
+                }
+                while (true) {
+                    l.add(value());
+                    ws();
+                    char d = s.charAt(i++);
+                    if (d == ']') return l;
+                    if (d != ',') throw error("expected ',' or ']'");
+                }
+            }
+            if (c == '"') return string();
+            if (s.startsWith("true", i)) {
+                i += 4;
+                return Boolean.TRUE;
+            }
+            if (s.startsWith("false", i)) {
+                i += 5;
+                return Boolean.FALSE;
+            }
+            if (s.startsWith("null", i)) {
+                i += 4;
+                return null;
+            }
+            int j = i;
+            while (i < s.length() && "+-0123456789.eE".indexOf(s.charAt(i)) >= 0) i++;
+            if (j == i) throw error("unexpected character");
+            return Double.parseDouble(s.substring(j, i));
+        }
+
+        private String string() {
+            StringBuilder sb = new StringBuilder();
+            i++;
+            while (true) {
+                char c = s.charAt(i++);
+                if (c == '"') return sb.toString();
+                if (c != '\\') {
+                    sb.append(c);
+                    continue;
+                }
+                char e = s.charAt(i++);
+                switch (e) {
+                    case 'n': sb.append('\n'); break;
+                    case 't': sb.append('\t'); break;
+                    case 'r': sb.append('\r'); break;
+                    case 'b': sb.append('\b'); break;
+                    case 'f': sb.append('\f'); break;
+                    case 'u': sb.append((char) Integer.parseInt(s.substring(i, i + 4), 16)); i += 4; break;
+                    default: sb.append(e);
+                }
+            }
+        }
+
+        static String write(Object v) {
+            StringBuilder sb = new StringBuilder();
+            write(v, sb);
+            return sb.toString();
+        }
+
+        private static void write(Object v, StringBuilder sb) {
+            if (v == null) sb.append("null");
+            else if (v instanceof Boolean || v instanceof Integer || v instanceof Long) sb.append(v);
+            else if (v instanceof Number) {
+                double d = ((Number) v).doubleValue();
+                sb.append(Double.isFinite(d) ? Double.toString(d) : "null");
+            } else if (v instanceof Map) {
+                sb.append('{');
+                boolean first = true;
+                for (Map.Entry<?, ?> e : ((Map<?, ?>) v).entrySet()) {
+                    if (!first) sb.append(',');
+                    first = false;
+                    write(String.valueOf(e.getKey()), sb);
+                    sb.append(':');
+                    write(e.getValue(), sb);
+                }
+                sb.append('}');
+            } else if (v instanceof List) {
+                sb.append('[');
+                boolean first = true;
+                for (Object x : (List<?>) v) {
+                    if (!first) sb.append(',');
+                    first = false;
+                    write(x, sb);
+                }
+                sb.append(']');
+            } else {
+                String s = v.toString();
+                sb.append('"');
+                for (int k = 0; k < s.length(); k++) {
+                    char c = s.charAt(k);
+                    if (c == '"' || c == '\\') sb.append('\\').append(c);
+                    else if (c == '\n') sb.append("\\n");
+                    else if (c == '\r') sb.append("\\r");
+                    else if (c == '\t') sb.append("\\t");
+                    else if (c < 0x20 || c == 0x2028 || c == 0x2029) sb.append(String.format("\\u%04x", (int) c));
+                    else sb.append(c);
+                }
+                sb.append('"');
+            }
+        }
+    }
+}

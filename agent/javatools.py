@@ -1,0 +1,123 @@
+"""Java tooling: locate javac/java and JUnit 4, run subprocesses safely, build the shipped Java helpers.
+
+Every subprocess is an argument list with a timeout; it runs in its own process group, and on timeout the
+whole group is killed (a patched method may fork or spin forever).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import signal
+import subprocess
+import time
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+from agent.errors import UserError
+
+JUNIT_JARS = ("/usr/share/java/junit4.jar", "/usr/share/java/hamcrest-core.jar")
+INSTALL_HINT = "install it with: apt-get install -y openjdk-17-jdk-headless junit4 libhamcrest-java"
+
+
+@dataclass(frozen=True)
+class ProcResult:
+    returncode: int
+    output: str  # stdout and stderr interleaved
+    seconds: float
+    timed_out: bool = False
+
+
+@dataclass(frozen=True)
+class JavaEnv:
+    javac: str
+    java: str
+    junit_classpath: tuple[str, ...]
+
+
+def cache_dir() -> Path:
+    """Where repairchat keeps built helpers and trained demo models (``REPAIRCHAT_CACHE`` overrides)."""
+    root = os.environ.get("REPAIRCHAT_CACHE") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "repairchat")
+    path = Path(root)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@lru_cache(maxsize=1)
+def java_env() -> JavaEnv:
+    """Find javac, java and the JUnit 4 jars, or raise a one-line UserError saying how to install them."""
+    home = os.environ.get("JAVA_HOME")
+    def tool(name: str) -> str:
+        found = (home and shutil.which(name, path=os.path.join(home, "bin"))) or shutil.which(name)
+        if not found:
+            raise UserError(f"{name} not found on PATH (Java 17 JDK needed); {INSTALL_HINT}")
+        return found
+    javac, java = tool("javac"), tool("java")
+    env_cp = os.environ.get("REPAIRCHAT_JUNIT_CP")
+    jars = tuple(p for p in env_cp.split(os.pathsep) if p) if env_cp else JUNIT_JARS
+    missing = [j for j in jars if not os.path.exists(j)]
+    if missing:
+        raise UserError(f"JUnit 4 jar not found: {missing[0]}; {INSTALL_HINT} (or set REPAIRCHAT_JUNIT_CP)")
+    return JavaEnv(javac, java, jars)
+
+
+def run_process(args: list[str], *, timeout: float, cwd: str | Path | None = None,
+                env: dict | None = None) -> ProcResult:
+    """Run ``args`` in a new process group; kill the whole group when ``timeout`` seconds pass."""
+    start = time.monotonic()
+    proc = subprocess.Popen(args, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        out, _ = proc.communicate(timeout=timeout)
+        timed_out = False
+    except subprocess.TimeoutExpired:
+        kill_group(proc)
+        out, _ = proc.communicate()
+        timed_out = True
+    return ProcResult(proc.returncode, out.decode("utf-8", "replace"), time.monotonic() - start, timed_out)
+
+
+def kill_group(proc: subprocess.Popen) -> None:
+    """SIGKILL the process group of ``proc`` (it was started with ``start_new_session=True``)."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def java_source(name: str) -> str:
+    return resources.files("agent.java").joinpath(name).read_text(encoding="utf-8")
+
+
+def build_helper(name: str, extra_sources: tuple[str, ...] = ()) -> Path:
+    """Compile the shipped helper ``agent/java/<name>.java`` once into the cache; return its classes dir.
+
+    The directory is keyed on the sources' hash, so an edited helper is rebuilt and a stale one never used.
+    """
+    env = java_env()
+    names = (name, *extra_sources)
+    texts = {n: java_source(f"{n}.java") for n in names}
+    digest = hashlib.sha256("".join(texts[n] for n in names).encode()).hexdigest()[:16]
+    out = cache_dir() / "java" / f"{name}-{digest}"
+    if (out / f"{name}.class").exists():
+        return out
+    tmp = out.with_name(out.name + f".tmp{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    (tmp / "src").mkdir(parents=True)
+    for n, text in texts.items():
+        (tmp / "src" / f"{n}.java").write_text(text, encoding="utf-8")
+    res = run_process([env.javac, "-nowarn", "-encoding", "UTF-8", "-d", str(tmp), "-cp",
+                       os.pathsep.join(env.junit_classpath), *(str(tmp / "src" / f"{n}.java") for n in names)],
+                      timeout=120)
+    if res.returncode != 0:
+        raise UserError(f"could not compile the {name} helper with {env.javac}: {res.output.strip()[:300]}")
+    shutil.rmtree(tmp / "src")
+    try:
+        tmp.rename(out)
+    except OSError:  # another worker won the race
+        shutil.rmtree(tmp, ignore_errors=True)
+    return out

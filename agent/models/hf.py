@@ -1,0 +1,73 @@
+"""Local transformers backend: ``hf:PATH[?adapter=DIR&4bit=1&max_new_tokens=256&num_beams=1&temperature=0]``.
+
+``complete(messages, n)`` renders the chat template with ``add_generation_prompt``, decodes greedily when
+``n == 1`` and temperature is 0, returns the ``n`` best beams (``num_beams = max(num_beams, n)``) when
+temperature is 0, and ``n`` samples otherwise; the prompt is stripped and special tokens skipped.
+torch/transformers are imported only when a model is constructed.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+try:
+    from agent.errors import UserError
+except Exception:  # pragma: no cover - colleague-owned module missing
+    UserError = ValueError  # type: ignore[misc,assignment]
+
+_TRUE = {"1", "true", "yes", "on"}
+
+
+class HFModel:
+    def __init__(self, path: str | Path, adapter: str | Path | None = None, load_in_4bit: bool = False,
+                 max_new_tokens: int = 256, temperature: float = 0.0, num_beams: int = 1,
+                 device: str | None = None):
+        path = Path(path)
+        if not path.is_dir():
+            raise UserError(f"model path {path} does not exist; pass hf:DIR with a save_pretrained model folder")
+        if adapter is not None and not Path(adapter).is_dir():
+            raise UserError(f"adapter {adapter} does not exist; pass adapter=DIR with a saved LoRA adapter")
+        if max_new_tokens < 1 or num_beams < 1 or temperature < 0:
+            raise UserError("max_new_tokens and num_beams must be >= 1 and temperature >= 0")
+        from finetune.models import load_model, load_tokenizer
+        self.path, self.adapter = path, adapter
+        self.max_new_tokens, self.temperature, self.num_beams = max_new_tokens, temperature, num_beams
+        self.tokenizer = load_tokenizer(path, padding_side="left")
+        self.model = load_model(path, adapter=adapter, load_in_4bit=load_in_4bit, device=device)
+        self.model.eval()
+
+    def prompt_ids(self, messages: list[dict]) -> list[int]:
+        from finetune.collate import chat_prompt
+        return self.tokenizer.encode(chat_prompt(self.tokenizer, messages), add_special_tokens=False)
+
+    def generate_kwargs(self, n: int) -> dict:
+        from finetune.generate import beam_kwargs
+        if self.temperature > 0:
+            return beam_kwargs(num_return=n, max_new_tokens=self.max_new_tokens, do_sample=True,
+                               temperature=self.temperature)
+        beams = max(self.num_beams, n)
+        return beam_kwargs(num_beams=beams, num_return=n, max_new_tokens=self.max_new_tokens)
+
+    def complete(self, messages: list[dict], n: int = 1) -> list[str]:
+        if n < 1:
+            raise UserError(f"n must be >= 1 (got {n})")
+        from finetune.generate import generate_texts
+        (cands,) = generate_texts(self.model, self.tokenizer, [self.prompt_ids(messages)], 1,
+                                  **self.generate_kwargs(n))
+        return [text for text, _ in cands]
+
+
+def from_spec(rest: str, options: dict[str, str]) -> HFModel:
+    known = {"adapter", "4bit", "max_new_tokens", "temperature", "num_beams", "device"}
+    unknown = sorted(set(options) - known)
+    if unknown:
+        raise UserError(f"unknown hf option(s) {', '.join(unknown)}; use: {', '.join(sorted(known))}")
+    try:
+        return HFModel(rest, adapter=options.get("adapter"), load_in_4bit=options.get("4bit", "0").lower() in _TRUE,
+                       max_new_tokens=int(options.get("max_new_tokens", 256)),
+                       temperature=float(options.get("temperature", 0.0)),
+                       num_beams=int(options.get("num_beams", 1)), device=options.get("device"))
+    except ValueError as e:
+        if isinstance(e, UserError):
+            raise
+        raise UserError(f"bad hf option value ({e}); numbers expected for max_new_tokens/temperature/num_beams") \
+            from None

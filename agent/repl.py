@@ -1,0 +1,366 @@
+"""The interactive REPL: ``repairchat repl BUG``.
+
+A prompt-toolkit session (history in ``.repairchat/repl-history``, slash-command completion, multi-line input
+with Esc-Enter) over one ``agent.loop.RepairSession``. Slash commands are the ``cmd_*`` methods of
+``Commands``; their docstrings are the ``/help``. Plain text is added as a user message and sent (``/run``).
+All output goes through one ``ReplIO``, which also logs every action to the session's transcript (messages and
+replies are logged by the loop itself).
+"""
+
+from __future__ import annotations
+
+import difflib
+import shlex
+from pathlib import Path
+
+from rich.console import Console
+from rich.markdown import Markdown
+from rich.panel import Panel
+from rich.syntax import Syntax
+
+from agent.errors import UserError
+from agent.history import History, State
+from agent.loop import LoopConfig, LoopEnd, Plausible, RepairSession, config_dict
+from agent.report import candidates_table, first_failure, kind_text
+from agent.validate import Candidate, Outcome
+
+
+class ReplIO:
+    """All REPL output (a rich Console) plus the transcript's ``action`` events."""
+
+    def __init__(self, console: Console, transcript=None, read_input=None):
+        self.console, self.transcript = console, transcript
+        self.read_input = read_input  # (prompt, multiline) -> str, for /apply paste
+
+    def action(self, name: str, **fields) -> None:
+        if self.transcript:
+            self.transcript.log("action", name=name, **fields)
+
+    def info(self, text: str) -> None:
+        self.console.print(text)
+
+    def error(self, text: str) -> None:
+        self.console.print(f"[bold red]error:[/] {text}", highlight=False)
+
+    def reply(self, label: str, text: str) -> None:
+        self.console.print(Panel(Markdown(text), title=label, title_align="left", border_style="green"))
+
+    def message(self, role: str, text: str) -> None:
+        self.console.print(Panel(Markdown(text), title=role, title_align="left", border_style="cyan"))
+
+    def diff(self, text: str) -> None:
+        if not text:
+            self.info("[dim]no changes: the current code is the buggy method[/]")
+        else:
+            self.console.print(Syntax(text, "diff", theme="ansi_dark", background_color="default"))
+
+    def outcomes(self, title: str, rows: list[tuple[str, Outcome]]) -> None:
+        self.console.print(candidates_table(title, rows))
+
+
+class Commands:
+    """The REPL's state and its slash commands (``cmd_<name>``; the docstring is the help line)."""
+
+    def __init__(self, bug, model, model_spec: str, validator, io: ReplIO, config: LoopConfig | None = None,
+                 transcript=None):
+        from agent.prompts import method_context
+
+        self.bug, self.model_spec, self.io = bug, model_spec, io
+        self.config = config or LoopConfig(rounds=1000)
+        self.session = RepairSession(bug, model, validator, self.config, transcript)
+        self.buggy = method_context(bug)[0]
+        self.code: str | None = None
+        self.outcome: Outcome | None = None
+        self.pending = False
+        self.history = History()
+        self.done = False
+
+    # -- state ---------------------------------------------------------------------------------------------
+    @property
+    def current(self) -> str:
+        return self.code if self.code is not None else self.buggy
+
+    def state(self) -> State:
+        s = self.session
+        return State(list(s.messages), list(s.attempts), s.round, self.code, self.outcome, self.pending)
+
+    def restore(self, st: State) -> None:
+        s = self.session
+        s.messages, s.attempts, s.round = list(st.messages), list(st.attempts), st.round
+        self.code, self.outcome, self.pending = st.code, st.outcome, st.pending
+
+    def checkpoint(self, name: str, **fields) -> None:
+        self.io.action(name, **fields)
+        self.history.checkpoint(self.state())
+
+    def start(self) -> None:
+        if not self.session.messages:
+            self.session.start()
+        self.io.info(f"[bold]{self.bug.id}[/]: method [bold]{self.bug.location.method}[/] in "
+                     f"{self.bug.location.file}; model {self.model_spec}. /help lists the commands.")
+
+    # -- dispatch -------------------------------------------------------------------------------------------
+    def commands(self) -> list[str]:
+        return sorted(n[4:] for n in dir(self) if n.startswith("cmd_"))
+
+    def handle(self, line: str) -> None:
+        """Run one input line: a /command or a user message; errors are one line, never a traceback."""
+        text = line.strip()
+        if not text:
+            return
+        try:
+            if text.startswith("/"):
+                name, _, arg = text[1:].partition(" ")
+                matches = [c for c in self.commands() if c.startswith(name.lower())]
+                exact = name.lower() in matches
+                if not matches or (len(matches) > 1 and not exact):
+                    raise UserError(f"unknown command /{name}" + (f" (did you mean {', '.join('/' + m for m in matches)}?)"
+                                                                  if matches else "; /help lists the commands"))
+                getattr(self, "cmd_" + (name.lower() if exact else matches[0]))(arg.strip())
+            else:
+                self.say(line.rstrip())
+        except UserError as e:
+            self.io.error(str(e))
+
+    def say(self, text: str) -> None:
+        self.checkpoint("say", text=text)
+        self.session.add({"role": "user", "content": text})
+        self.turn()
+
+    # -- the model turn ----------------------------------------------------------------------------------------
+    def applied_note(self) -> dict | None:
+        """The user turn describing code the user applied since the model's last reply (sent before /run)."""
+        last = self.session.attempts[-1].outcome.code if self.session.attempts else None
+        if self.code is None or self.code == last:
+            return None
+        text = f"I changed the method to:\n\n```java\n{self.code}\n```\n"
+        if self.outcome is not None:
+            from agent.prompts import feedback_message
+            text += ("It passes all tests." if self.outcome.plausible
+                     else feedback_message(self.outcome, self.config.feedback_chars)["content"])
+        return {"role": "user", "content": text}
+
+    def turn(self) -> None:
+        s = self.session
+        note = self.applied_note()
+        if note:
+            s.add(note)
+        before = len(s.attempts)
+        s.config.rounds = max(s.config.rounds, s.round + 1)
+        try:
+            with self.io.console.status("asking the model and validating ..."):
+                s.step()
+        except Plausible:
+            pass
+        except LoopEnd:
+            pass
+        new = s.attempts[before:]
+        for a in new:
+            self.io.reply(f"reply r{a.round}s{a.sample}: {a.outcome.kind}", a.reply)
+        if new:
+            self.io.outcomes(f"round {s.round}", [(f"r{a.round}s{a.sample}", a.outcome) for a in new])
+            best = next((a for a in new if a.outcome.plausible), new[0])
+            if best.outcome.code:
+                self.code = best.outcome.code
+            self.outcome = best.outcome
+            if best.outcome.plausible:
+                self.io.info("[bold green]plausible patch[/]: all tests pass. /diff shows it, /save writes it.")
+        self.pending = False
+
+    # -- commands ------------------------------------------------------------------------------------------------
+    def cmd_run(self, arg: str = "") -> None:
+        """/run: ask the model for the next turn (sends the pending feedback) and validate its replies."""
+        self.checkpoint("run")
+        self.turn()
+
+    def cmd_test(self, arg: str = "") -> None:
+        """/test: compile and test the current code (the buggy method until a reply or /apply changes it)."""
+        with self.io.console.status("validating ..."):
+            outcome = self.session.validator.validate(self.bug, Candidate(self.current, "method"))
+        self.io.action("test", outcome=outcome.to_dict())
+        self.outcome = outcome
+        self.io.outcomes("current code", [("current", outcome)])
+        if outcome.failures or outcome.detail:
+            from extractors.failures import render_feedback
+            self.io.info(render_feedback(outcome.failures) if outcome.failures else outcome.detail[:600])
+
+    def diff_text(self) -> str:
+        return "".join(difflib.unified_diff(self.buggy.splitlines(keepends=True),
+                                            (self.current.rstrip("\n") + "\n").splitlines(keepends=True)
+                                            if self.code is not None else self.buggy.splitlines(keepends=True),
+                                            "buggy", "current"))
+
+    def cmd_diff(self, arg: str = "") -> None:
+        """/diff: unified diff of the buggy method against the current code."""
+        self.io.action("diff")
+        self.io.diff(self.diff_text())
+
+    def cmd_apply(self, arg: str = "") -> None:
+        """/apply FILE|paste: make a method from FILE (or pasted text, ended with Esc-Enter) the current code."""
+        if not arg:
+            raise UserError("/apply needs FILE or 'paste'")
+        if arg == "paste":
+            if not self.io.read_input:
+                raise UserError("/apply paste needs an interactive terminal; use /apply FILE")
+            text = self.io.read_input("paste the method, then Esc-Enter> ", True)
+        else:
+            p = Path(arg).expanduser()
+            if not p.is_file():
+                raise UserError(f"/apply: file {p} not found")
+            text = p.read_text(encoding="utf-8")
+        from agent.validate import resolve
+        resolved = resolve(self.bug, Candidate(text, "reply"))
+        if isinstance(resolved, Outcome):
+            raise UserError(f"/apply: no method {self.bug.location.method} found in the text ({resolved.detail})")
+        code = resolved[0]
+        self.checkpoint("apply", code=code, source=arg)
+        self.code, self.outcome = code, None
+        self.io.info(f"applied {len(code.splitlines())} line(s) as the current code; /test validates it")
+
+    def pending_messages(self) -> list[dict]:
+        msgs = self.session.messages
+        last = max((i for i, m in enumerate(msgs) if m["role"] == "assistant"), default=-1)
+        out = msgs[last + 1:]
+        note = self.applied_note()
+        return out + [note] if note else out
+
+    def cmd_feedback(self, arg: str = "") -> None:
+        """/feedback: show what will be sent to the model with the next /run."""
+        self.io.action("feedback")
+        pending = self.pending_messages()
+        if not pending:
+            self.io.info("[dim]nothing new since the model's last reply; /run asks again with the same chat[/]")
+        for m in pending:
+            self.io.message(m["role"], m["content"])
+
+    def cmd_undo(self, arg: str = "") -> None:
+        """/undo: rewind the code and the chat to before the last /run, message or /apply."""
+        st = self.history.undo(self.state())
+        if st is None:
+            raise UserError("nothing to undo")
+        self.io.action("undo")
+        self.restore(st)
+        self.io.info(f"undone: {len(self.session.messages)} message(s), round {self.session.round}")
+
+    def cmd_redo(self, arg: str = "") -> None:
+        """/redo: redo what /undo rewound."""
+        st = self.history.redo(self.state())
+        if st is None:
+            raise UserError("nothing to redo")
+        self.io.action("redo")
+        self.restore(st)
+        self.io.info(f"redone: {len(self.session.messages)} message(s), round {self.session.round}")
+
+    def cmd_model(self, arg: str = "") -> None:
+        """/model SPEC: switch the model (hf:PATH, openai:MODEL@URL, replay:FILE, demo); no SPEC shows it."""
+        if not arg:
+            self.io.info(f"model: {self.model_spec}")
+            return
+        from agent.models import load_model
+        self.session.model = load_model(arg)
+        self.io.action("model", spec=arg)
+        self.model_spec = arg
+        self.io.info(f"model is now {arg}")
+
+    def cmd_save(self, arg: str = "") -> None:
+        """/save [FILE]: write the current code as a patch of the buggy file (default .repairchat/<bug>.patch)."""
+        from agent.workspace import apply
+        source = self.bug.read_source()
+        patched = apply(source, self.bug.location, self.current, "method").source
+        name = "".join(c if c.isalnum() or c in "-_." else "_" for c in self.bug.id)
+        path = Path(arg or f".repairchat/{name}.patch")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        f = self.bug.location.file
+        path.write_text("".join(difflib.unified_diff(source.splitlines(keepends=True),
+                                                     patched.splitlines(keepends=True), f"a/{f}", f"b/{f}")),
+                        encoding="utf-8")
+        self.io.action("save", path=str(path))
+        where = f"; transcript {self.session.transcript.path}" if self.session.transcript else ""
+        self.io.info(f"saved the patch to {path}{where}")
+
+    def cmd_quit(self, arg: str = "") -> None:
+        """/quit: end the session (the transcript is already saved)."""
+        self.io.action("quit")
+        self.done = True
+
+    def cmd_help(self, arg: str = "") -> None:
+        """/help: list the commands; plain text is sent to the model as your message."""
+        for name in self.commands():
+            doc = (getattr(self, "cmd_" + name).__doc__ or "").strip().splitlines()[0]
+            self.io.info(doc.replace("[", "\\["))
+        self.io.info("Plain text is added as your message and sent (/run). Esc-Enter inserts a newline.")
+
+    def end(self) -> None:
+        if self.session.transcript:
+            result = "plausible" if self.outcome is not None and self.outcome.plausible else "interrupted"
+            self.session.transcript.log("end", result=result, rounds=self.session.round)
+
+
+def completer(commands: list[str]):
+    from prompt_toolkit.completion import Completer, Completion
+
+    class SlashCompleter(Completer):
+        def get_completions(self, document, complete_event):
+            text = document.text_before_cursor
+            if text.startswith("/") and " " not in text:
+                for c in commands:
+                    if c.startswith(text[1:]):
+                        yield Completion("/" + c, start_position=-len(text))
+    return SlashCompleter()
+
+
+def prompt_session(commands: list[str], history_path: Path | None = None, input=None, output=None):
+    """A PromptSession: Enter submits, Esc-Enter (Alt-Enter) inserts a newline; slash-command completion."""
+    from prompt_toolkit import PromptSession
+    from prompt_toolkit.history import FileHistory, InMemoryHistory
+    from prompt_toolkit.key_binding import KeyBindings
+
+    kb = KeyBindings()
+
+    @kb.add("escape", "enter")
+    def _(event):
+        event.current_buffer.insert_text("\n")
+
+    if history_path:
+        history_path.parent.mkdir(parents=True, exist_ok=True)
+    return PromptSession(history=FileHistory(str(history_path)) if history_path else InMemoryHistory(),
+                         completer=completer(commands), key_bindings=kb, input=input, output=output)
+
+
+def loop(cmds: Commands, session) -> None:
+    """Read lines until /quit or EOF (Ctrl-D); Ctrl-C clears the line."""
+    cmds.start()
+    while not cmds.done:
+        try:
+            line = session.prompt(f"{cmds.bug.id}> ")
+        except KeyboardInterrupt:
+            continue
+        except EOFError:
+            break
+        cmds.handle(line)
+
+
+def repl(args) -> int:
+    """``repairchat repl BUG``."""
+    from agent.models import load_model
+    from agent.validate import ValidationConfig, make_validator
+    from agent.cli import from_args, load_bugs
+    from sessions.transcript import Transcript
+
+    args.ids = [args.bug]
+    bug = load_bugs(args)[0]
+    model = load_model(args.model)
+    config = LoopConfig(rounds=1000, samples=args.samples, feedback_chars=args.feedback_chars)
+    validator = make_validator(from_args(ValidationConfig, args))
+    console = Console(highlight=False)
+    with Transcript.create(args.sessions_dir, bug.to_dict(), args.model, config_dict(config)) as tr:
+        ps = prompt_session([], Path(".repairchat/repl-history"))
+        io = ReplIO(console, tr, lambda prompt, multiline: ps.prompt(prompt, multiline=multiline))
+        cmds = Commands(bug, model, args.model, validator, io, config, tr)
+        ps.completer = completer(cmds.commands())
+        try:
+            loop(cmds, ps)
+        finally:
+            cmds.end()
+        console.print(f"transcript: {tr.path}")
+    return 0

@@ -1,0 +1,209 @@
+"""Saved sessions: list, show; replay a transcript through the loop (golden test), re-validate its patches,
+or continue it with a live model."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from rich.table import Table
+
+from agent.bugs import Bug, bug_from_dict
+from agent.errors import UserError
+from agent.report import console, first_failure, kind_text
+from agent.cli import from_args
+from agent.validate import Candidate, Outcome, ValidationConfig, make_validator
+from sessions import transcript
+
+
+def session_bug(events: list[dict], path) -> Bug:
+    """The bug a transcript is about, as recorded in its session event."""
+    try:
+        return bug_from_dict(events[0]["bug"], Path("/"), f"{path} (session bug)")
+    except KeyError:
+        raise UserError(f"{path}: session event has no 'bug'") from None
+
+
+def candidate_kind(events: list[dict]) -> str:
+    return "fill-reply" if events[0].get("config", {}).get("style") == "fill" else "reply"
+
+
+def revalidate(events: list[dict], path, validator) -> list[tuple[dict, Outcome]]:
+    """(recorded reply event, fresh outcome) for every reply in the transcript."""
+    bug, kind = session_bug(events, path), candidate_kind(events)
+    return [(e, validator.validate(bug, Candidate(e["raw"], kind))) for e in events if e["type"] == "reply"]
+
+
+def checked(events: list[dict], path) -> list[dict]:
+    """The transcript's reply events, each checked for the fields replay needs (else a one-line error)."""
+    replies = [e for e in events if e["type"] == "reply"]
+    for e in replies:
+        if not isinstance(e.get("raw"), str) or not isinstance(e.get("outcome"), dict) \
+                or "kind" not in e["outcome"] or not isinstance(e.get("round"), int):
+            raise UserError(f"{path}: malformed reply event (needs raw, round, outcome.kind); not a repairchat "
+                            "transcript?")
+    session_bug(events, path)
+    return replies
+
+
+def replay(args) -> int:
+    """``repairchat replay FILE``: golden rerun (default), ``--revalidate``, or ``--continue --model SPEC``."""
+    events = transcript.read(args.file)
+    checked(events, args.file)
+    if getattr(args, "cont", False):
+        return continue_session(args, events)
+    if getattr(args, "model", None):
+        raise UserError("--model is only used with --continue (resume the conversation with a live model)")
+    validator = make_validator(from_args(ValidationConfig, args))
+    if getattr(args, "revalidate", False):
+        return revalidate_report(events, args.file, validator)
+    return golden_report(events, args.file, validator)
+
+
+def revalidate_report(events, path, validator) -> int:
+    con = console()
+    results = revalidate(events, path, validator)
+    t = Table(title=f"re-validation of {path}", title_justify="left")
+    for col in ("round", "sample", "recorded", "now", "same", "first failure now"):
+        t.add_column(col)
+    differ = 0
+    for e, now in results:
+        same = e["outcome"]["kind"] == now.kind
+        differ += not same
+        t.add_row(str(e.get("round")), str(e.get("sample")), kind_text(e["outcome"]["kind"]), kind_text(now.kind),
+                  "[green]yes[/]" if same else "[bold red]DIFFERS[/]", first_failure(now))
+    con.print(t)
+    con.print(f"{len(results)} recorded patches re-validated, {differ} outcome(s) differ")
+    return 1 if differ else 0
+
+
+def golden(events: list[dict], path, validator):
+    """Rerun the conversation through the loop with the recorded replies as the model.
+
+    Returns (rows of (round, sample, recorded kind | None, new kind | None), messages that differ, note)."""
+    from agent.history import loop_config
+    from agent.loop import RepairSession
+    from agent.models.replay import ReplayModel
+
+    bug = session_bug(events, path)
+    session = RepairSession(bug, ReplayModel(events, str(path)), validator, loop_config(events))
+    note = ""
+    try:
+        session.run()
+    except UserError as e:
+        note = str(e)
+    recorded = {(e["round"], e.get("sample", 0)): e["outcome"]["kind"] for e in events if e["type"] == "reply"}
+    new = {(a.round, a.sample): a.outcome.kind for a in session.attempts}
+    rows = [(r, s, recorded.get((r, s)), new.get((r, s))) for r, s in sorted(set(recorded) | set(new))]
+    old_msgs = [(e["role"], e["content"]) for e in events if e["type"] == "message"]
+    new_msgs = [(m["role"], m["content"]) for m in session.messages]
+    differ_msgs = sum(a != b for a, b in zip(old_msgs, new_msgs)) + abs(len(old_msgs) - len(new_msgs))
+    return rows, differ_msgs, note
+
+
+def golden_report(events, path, validator) -> int:
+    con = console()
+    rows, differ_msgs, note = golden(events, path, validator)
+    t = Table(title=f"replay of {path} through the loop", title_justify="left")
+    for col in ("round", "sample", "recorded", "now", "same"):
+        t.add_column(col)
+    differ = 0
+    for r, s, old, new in rows:
+        same = old == new
+        differ += not same
+        t.add_row(str(r), str(s), kind_text(old) if old else "[dim]-[/]", kind_text(new) if new else "[dim]-[/]",
+                  "[green]yes[/]" if same else "[bold red]DIFFERS[/]")
+    con.print(t)
+    if note:
+        con.print(f"[yellow]note:[/] {note}")
+    con.print(f"{len(rows)} turn outcome(s) replayed, {differ} differ; {differ_msgs} chat message(s) differ")
+    return 1 if differ or differ_msgs else 0
+
+
+def continue_session(args, events: list[dict]) -> int:
+    """Resume a saved conversation at its last turn with a live model, appending to the same transcript."""
+    from agent import prompts
+    from agent.history import loop_config, rebuild
+    from agent.loop import RepairSession
+    from agent.models import load_model
+    from sessions.transcript import Transcript
+
+    if not getattr(args, "model", None):
+        raise UserError("--continue needs --model SPEC (the live model that takes over the conversation)")
+    path = Path(args.file)
+    bug = session_bug(events, path)
+    state, _ = rebuild(events, str(path))
+    con = console()
+    if not state.messages:
+        raise UserError(f"{path}: the transcript has no chat messages to continue")
+    if any(a.outcome.plausible for a in state.attempts if a.round == state.round):
+        con.print(f"{path}: the session already ended with a plausible patch; nothing to continue")
+        return 0
+    extra = {"rounds": state.round + args.rounds}
+    if getattr(args, "samples", None):
+        extra["samples"] = args.samples
+    config = loop_config(events, **extra)
+    model = load_model(args.model)
+    validator = make_validator(from_args(ValidationConfig, args))
+    with Transcript(path) as tr:
+        tr.log("action", name="continue", model=args.model, rounds=args.rounds)
+        session = RepairSession(bug, model, validator, config, tr)
+        session.messages, session.attempts, session.round = state.messages, state.attempts, state.round
+        if state.pending:
+            last = [a for a in state.attempts if a.round == state.round]
+            session.add({"role": "assistant", "content": last[0].reply})
+            session.add(prompts.feedback_message(last[0].outcome, config.feedback_chars))
+        before = len(session.attempts)
+        try:
+            session.run()
+        except KeyboardInterrupt:
+            tr.log("end", result="interrupted", rounds=session.round)
+            raise
+    new = session.attempts[before:]
+    for a in new:
+        con.print(f"  reply r{a.round}s{a.sample}: {kind_text(a.outcome.kind)} {first_failure(a.outcome)}")
+    fixed = any(a.outcome.plausible for a in new)
+    con.print(f"continued {path} with {args.model}: {len(new)} new attempt(s), "
+              f"{'[green]plausible patch found[/]' if fixed else 'no plausible patch'}; transcript appended")
+    return 0
+
+
+def sessions_command(args) -> int:
+    con = console()
+    if args.action == "list":
+        rows = transcript.list_sessions(args.sessions_dir)
+        t = Table(title=f"sessions in {transcript.sessions_dir(args.sessions_dir)}", title_justify="left")
+        for col in ("file", "bug", "model", "started", "result", "rounds"):
+            t.add_column(col, overflow="fold")
+        for path, start, end in rows:
+            t.add_row(path.name, str(start["bug"].get("id")), str(start.get("model")),
+                      time.strftime("%Y-%m-%d %H:%M", time.localtime(start["t"])),
+                      kind_text(end["result"]) if end else "[dim]unfinished[/]", str(end["rounds"]) if end else "")
+        con.print(t)
+        return 0
+    if not args.file:
+        raise UserError("sessions show needs a transcript FILE (see: repairchat sessions list)")
+    path = Path(args.file)
+    if not path.exists() and not path.is_absolute():
+        path = transcript.sessions_dir(args.sessions_dir) / args.file
+    show(transcript.read(path), con)
+    return 0
+
+
+def show(events: list[dict], con) -> None:
+    from rich.markdown import Markdown
+    from rich.panel import Panel
+
+    start = events[0]
+    con.print(f"[bold]{start['bug'].get('id')}[/] with {start.get('model')} ({start.get('session')})")
+    for e in events[1:]:
+        if e["type"] == "message":
+            con.print(Panel(Markdown(e["content"]), title=f"{e['role']} (round {e.get('round')})",
+                            border_style="cyan" if e["role"] == "user" else "green", title_align="left"))
+        elif e["type"] == "reply":
+            o = Outcome.from_dict(e["outcome"])
+            con.print(f"  reply r{e['round']}s{e['sample']}: {kind_text(o.kind)} {first_failure(o)}")
+        elif e["type"] == "action":
+            con.print(f"  [dim]action {e.get('name')}[/]")
+        elif e["type"] == "end":
+            con.print(f"end: {kind_text(e['result'])} after {e.get('rounds')} round(s)")

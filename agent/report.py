@@ -1,0 +1,63 @@
+"""Rich tables of validation outcomes: one row per candidate, a summary per bug, totals."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from rich.console import Console
+from rich.table import Table
+
+from agent.validate import KINDS
+
+STYLE = {"plausible": "bold green", "test-failure": "yellow", "compile-error": "red", "timeout": "magenta",
+         "extract-failed": "dim", "apply-failed": "dim red"}
+
+
+def first_failure(outcome) -> str:
+    """One short line about why a candidate failed."""
+    if outcome.failures:
+        f = outcome.failures[0]
+        if f.kind == "compile":
+            return f"line {f.line}: {f.message}"[:90]
+        if f.kind == "timeout":
+            return f"{f.test} timed out ({f.seconds:g}s)"[:90]
+        msg = f.message or f.exception
+        return f"{f.test.split('::')[-1]}: {msg}"[:90]
+    return outcome.detail.splitlines()[0][:90] if outcome.detail else ""
+
+
+def kind_text(kind: str) -> str:
+    return f"[{STYLE.get(kind, '')}]{kind}[/]"
+
+
+def candidates_table(title: str, rows: list[tuple[str, object]]) -> Table:
+    """rows: (candidate label, Outcome)."""
+    t = Table(title=title, title_justify="left")
+    for col in ("candidate", "outcome", "s", "first failure"):
+        t.add_column(col, justify="right" if col == "s" else "left", overflow="fold")
+    for label, o in rows:
+        t.add_row(label, kind_text(o.kind), f"{o.seconds:.2f}", first_failure(o))
+    return t
+
+
+def summary_table(per_bug: dict[str, Counter], title: str = "Outcomes per bug") -> Table:
+    """Counts of each outcome kind per bug and in total; 'fixed' says whether any candidate was plausible."""
+    t = Table(title=title, title_justify="left")
+    t.add_column("bug")
+    t.add_column("fixed")
+    kinds = [k for k in KINDS if any(c[k] for c in per_bug.values())] or ["plausible"]
+    for k in kinds:
+        t.add_column(k, justify="right")
+    total = Counter()
+    for bug, counts in per_bug.items():
+        total.update(counts)
+        t.add_row(bug, "[green]yes[/]" if counts["plausible"] else "[red]no[/]", *(str(counts[k]) for k in kinds))
+    fixed = sum(1 for c in per_bug.values() if c["plausible"])
+    t.add_section()
+    t.add_row(f"total ({len(per_bug)} bugs)", f"{fixed}/{len(per_bug)}", *(str(total[k]) for k in kinds),
+              style="bold")
+    return t
+
+
+def console() -> Console:
+    return Console(highlight=False)

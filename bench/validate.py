@@ -1,0 +1,87 @@
+"""Candidates/s: fresh-process validation (FreshValidator) vs the warm server (WarmValidator), side by side.
+
+    .venv/bin/python bench/validate.py [--per-bug 4] [--timeout 1.0] [--include-timeouts] [--bugs ID ...]
+
+Every sample bug gets several candidates (the fixed method, the original buggy method, a compile-error variant,
+the fixed chunk, a wrong variant); both validators see the same list, serially, in one run. The warm column
+counts everything: starting the server (JVM + javac warm-up) and building each bug's project once. Outcomes are
+compared, so the table also says whether both agreed on every candidate.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from rich.console import Console  # noqa: E402
+from rich.table import Table  # noqa: E402
+
+from agent.bugs import SAMPLES, load_manifest, select  # noqa: E402
+from agent.validate import Candidate, FreshValidator, ValidationConfig  # noqa: E402
+from agent.warm import WarmValidator  # noqa: E402
+from agent.workspace import buggy_method  # noqa: E402
+
+
+def candidates(bug, per_bug: int, include_timeouts: bool) -> list[Candidate]:
+    original = buggy_method(bug.read_source(), bug.location).text
+    out = [Candidate(bug.fixed_method), Candidate(original),
+           Candidate(bug.fixed_method.replace("{", "{\n    int unused = undefinedHelper(1);", 1)),
+           Candidate(bug.fixed_chunk, "chunk"),
+           Candidate(bug.fixed_method.replace("return ", "return 0 == 1 ? null : ", 1))]
+    if bug.id == "InfiniteLoop-1" and not include_timeouts:
+        out.pop(1)
+    return out[:per_bug]
+
+
+def key(o):
+    return o.kind, tuple(getattr(f, "test", None) or (getattr(f, "line", 0), getattr(f, "message", ""))
+                         for f in o.failures)
+
+
+def timed(validator, work):
+    started = time.monotonic()
+    outs = [validator.validate(b, c) for b, c in work]
+    return time.monotonic() - started, outs
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--per-bug", type=int, default=5, help="candidates per bug (at most 5)")
+    ap.add_argument("--timeout", type=float, default=1.0, help="per-test timeout in seconds")
+    ap.add_argument("--include-timeouts", action="store_true", help="keep InfiniteLoop-1's looping candidate")
+    ap.add_argument("--bugs", nargs="*", help="bug ids (default: all samples)")
+    args = ap.parse_args(argv)
+    bugs = select(load_manifest(SAMPLES), args.bugs)
+    work = [(b, c) for b in bugs for c in candidates(b, args.per_bug, args.include_timeouts)]
+    config = ValidationConfig(test_timeout=args.timeout)
+    console = Console()
+    console.print(f"{len(work)} candidates over {len(bugs)} bugs, per-test timeout {args.timeout:g}s")
+    fresh_s, fresh = timed(FreshValidator(config), work)
+    with WarmValidator(config) as warm:
+        warm_s, warmed = timed(warm, work)
+        again_s, _ = timed(warm, work)  # steady state: server up, every bug already built
+        restarts = warm.restarts
+    agree = sum(key(a) == key(b) for a, b in zip(fresh, warmed))
+    table = Table(title="patch validation throughput")
+    for col in ("validator", "seconds", "candidates/s", "ms/candidate", "speed-up"):
+        table.add_column(col, justify="right" if col != "validator" else "left")
+    rows = [("fresh (javac + JVMs per candidate)", fresh_s), ("warm server, cold start included", warm_s),
+            ("warm server, steady state", again_s)]
+    for name, secs in rows:
+        table.add_row(name, f"{secs:.2f}", f"{len(work) / secs:.1f}", f"{1000 * secs / len(work):.0f}",
+                      f"{fresh_s / secs:.1f}x")
+    console.print(table)
+    kinds = {}
+    for o in fresh:
+        kinds[o.kind] = kinds.get(o.kind, 0) + 1
+    console.print(f"outcomes: {kinds}; warm agrees with fresh on {agree}/{len(work)} candidates; "
+                  f"server restarts: {restarts}")
+    return 0 if agree == len(work) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,408 @@
+"""Parse compiler / test-runner output into failures and render the concise next chat turn.
+
+Inputs handled (all pure text -> frozen dataclasses):
+  * javac (any locale: keyed on ``File.java:12: <word>: message`` + source line + caret, incl. -Xdiags:verbose),
+    Maven ``[ERROR] /p/Foo.java:[12,5] msg``, Gradle/Kotlin ``e: file.kt:12:5 msg``;
+  * JUnit 4 JUnitCore text, RepairRunner ``REPAIRCHAT-TIMEOUT`` lines, JUnit 5 console launcher (failures
+    section, flat details, tree), Maven Surefire (2.x and 3.x, detail blocks and summaries), Gradle test logs,
+    Defects4J ``failing_tests`` files.
+Trace parsing (exception, message, expected/actual, project frame) lives in :mod:`extractors._trace`.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass
+from typing import Sequence, Union
+
+from extractors._trace import Trace, parse_trace, strip_ansi
+
+__all__ = ["CompileError", "TestFailure", "TestTimeout", "Failure", "parse_javac", "parse_junit",
+           "parse_failing_tests", "render_feedback", "failure_to_dict", "failure_from_dict"]
+
+
+@dataclass(frozen=True)
+class CompileError:
+    file: str
+    line: int
+    column: int | None
+    message: str
+    source_line: str = ""
+    kind = "compile"
+
+
+@dataclass(frozen=True)
+class TestFailure:
+    __test__ = False  # not a pytest class
+    test: str
+    exception: str
+    message: str
+    expected: str | None = None
+    actual: str | None = None
+    frame: str | None = None
+    kind = "test"
+
+
+@dataclass(frozen=True)
+class TestTimeout:
+    __test__ = False
+    test: str
+    seconds: float
+    kind = "timeout"
+
+
+Failure = Union[CompileError, TestFailure, TestTimeout]
+
+# ----------------------------------------------------------------------------------------------- javac
+_JAVAC_HEAD = re.compile(r"^(?P<file>\S.*?\.java):(?P<line>\d+): (?:(?P<kw>[^\s:]{1,20}): )?(?P<msg>.*)$")
+_JAVAC_BARE = re.compile(r"^(?P<kw>error|エラー|错误|錯誤|Fehler|erreur|errore|오류): (?P<msg>.+)$")
+_MAVEN_HEAD = re.compile(r"^\[(?P<lvl>ERROR|WARNING|WARN)\]\s+(?P<file>\S.*?\.(?:java|kt|groovy|scala)):"
+                         r"\[(?P<line>\d+),(?P<col>\d+)\]\s*(?P<msg>.*)$")
+_KOTLIN_HEAD = re.compile(r"^(?P<lvl>[ew]): (?:file://)?(?P<file>\S.*?\.(?:kt|kts|java)):"
+                          r"(?:(?P<line>\d+):(?P<col>\d+):?| \((?P<line2>\d+), (?P<col2>\d+)\):) (?P<msg>.*)$")
+_CARET = re.compile(r"^[ \t]*\^\s*$")
+_WARN_WORDS = {"warning", "warnung", "警告", "avertissement", "avviso", "advertencia", "aviso", "경고",
+               "note", "hinweis", "注", "注意", "remarque"}
+_SUMMARY = re.compile(r"^(\d+ (errors?|warnings?)|エラー\d+個|警告\d+個|\d+ 个(错误|警告)|\d+ (Fehler|Warnung(en)?)"
+                      r"|Note: |注: |注意: |Hinweis: |\d+ erreurs?|\d+ errori)")
+
+
+def _column(caret_line: str) -> int:
+    return caret_line.index("^") + 1
+
+
+def parse_javac(output: str) -> list[CompileError]:
+    """Compile errors (warnings dropped) from javac / Maven / Gradle / kotlinc output, deduplicated, in order."""
+    lines = strip_ansi(output).replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    out: list[CompileError] = []
+    seen: set[tuple] = set()
+
+    def add(err: CompileError) -> None:
+        key = (err.file, err.line, err.column, err.message.split("\n")[0])
+        if key not in seen:
+            seen.add(key)
+            out.append(err)
+            return
+        for k, old in enumerate(out):  # a later copy with more detail (Maven prints errors twice) wins
+            if (old.file, old.line, old.column, old.message.split("\n")[0]) == key \
+                    and len(err.message) + len(err.source_line) > len(old.message) + len(old.source_line):
+                out[k] = err
+
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        m = _JAVAC_HEAD.match(line)
+        if m:
+            kw = (m.group("kw") or "").lower()
+            i += 1
+            src, col, details = "", None, []
+            if i + 1 < len(lines) and _CARET.match(lines[i + 1]):
+                src, col = lines[i].rstrip(), _column(lines[i + 1])
+                i += 2
+            elif i < len(lines) and _CARET.match(lines[i]):
+                col = _column(lines[i])
+                i += 1
+            while i < len(lines) and lines[i][:1] in (" ", "\t") and lines[i].strip() \
+                    and not _JAVAC_HEAD.match(lines[i]):
+                details.append(lines[i].strip())
+                i += 1
+            if kw not in _WARN_WORDS:
+                msg = "\n".join([m.group("msg").strip()] + details)
+                add(CompileError(m.group("file"), int(m.group("line")), col, msg, src))
+            continue
+        m = _MAVEN_HEAD.match(line)
+        if m:
+            i += 1
+            details = []
+            while i < len(lines) and re.match(r"^(\[(ERROR|WARNING)\])?\s{2,}\S", lines[i]) \
+                    and not _MAVEN_HEAD.match(lines[i]):
+                details.append(re.sub(r"^\[\w+\]\s+", "", lines[i]).strip())
+                i += 1
+            if m.group("lvl") == "ERROR":
+                msg = "\n".join([m.group("msg").strip()] + details)
+                add(CompileError(m.group("file"), int(m.group("line")), int(m.group("col")), msg))
+            continue
+        m = _KOTLIN_HEAD.match(line)
+        if m:
+            i += 1
+            if m.group("lvl") == "e":
+                ln = int(m.group("line") or m.group("line2"))
+                col = int(m.group("col") or m.group("col2"))
+                add(CompileError(m.group("file"), ln, col, m.group("msg").strip()))
+            continue
+        m = _JAVAC_BARE.match(line)
+        if m:
+            add(CompileError("", 0, None, m.group("msg").strip()))
+        i += 1
+    return out
+
+
+# ----------------------------------------------------------------------------------------------- tests
+_TIMEOUT_LINE = re.compile(r"^\s*REPAIRCHAT-TIMEOUT\s+(\S+::\S+)\s+([\d.]+)")
+_HEADERS: list[tuple[str, re.Pattern]] = [
+    ("d4j", re.compile(r"^--- (?P<cls>[\w$.]+)::(?P<meth>\S+)\s*$")),
+    ("junit4", re.compile(r"^\d+\) (?P<meth>[^\s(][^(]*?)\((?P<cls>[\w$.]+)\)\s*$")),
+    ("surefire", re.compile(r"^\[(?:ERROR|INFO|WARNING)\]\s+(?P<meth>[^\s(]+)\((?P<cls>[\w$.]+)\)\s+"
+                            r"Time elapsed:.*<<<\s*(?:FAILURE|ERROR)!")),
+    ("surefire3", re.compile(r"^\[(?:ERROR|INFO|WARNING)\]\s+(?P<cls>[\w$]+(?:\.[\w$]+)*)\.(?P<meth>[\w$]+)"
+                             r"(?:\(\))?(?:\[[^\]]*\])?\s+--?\s*Time elapsed:.*<<<\s*(?:FAILURE|ERROR)!")),
+    ("surefire-nocls", re.compile(r"^\[(?:ERROR|INFO|WARNING)\]\s+(?P<meth>[\w$]+)(?:\(\))?\s+Time elapsed:.*"
+                                  r"<<<\s*(?:FAILURE|ERROR)!")),
+    ("gradle", re.compile(r"^(?P<cls>[\w$]+(?:\.[\w$]+)*) > (?P<meth>.+?) FAILED\s*$")),
+    ("bare4", re.compile(r"^(?P<meth>[A-Za-z_$][\w$]*(?:\[[^\]]*\])?)\((?P<cls>[\w$]+(?:\.[\w$]+)+)\)\s*$")),
+]
+_J5_SOURCE = re.compile(r"MethodSource \[className = '(?P<cls>[^']+)', methodName = '(?P<meth>[^']+)'")
+_J5_FLAT = re.compile(r"^(?:Finished|Failed):\s+.*\[class:(?P<cls>[\w$.]+)\]/\[(?:method|test-template)"
+                      r":(?P<meth>[\w$]+)\(")
+_END = re.compile(r"^(FAILURES!!!|Tests run: \d|OK \(\d+ tests?\)|REPAIRCHAT-RESULT|Time: [\d.,]+\s*$|"
+                  r"\[INFO\]|\[WARNING\]|BUILD (SUCCESS|FAILURE|FAILED)|Test run finished after|"
+                  r"Failures \(\d+\):|\d+ tests? completed|> Task |There (was|were) \d+ failures?:|"
+                  r"\[ERROR\] (Tests run:|Failures:|Errors:|Failed to execute)|Results :|Failed tests:|"
+                  r"Tests in error:)")
+_RUNNING = re.compile(r"^(?:\[INFO\]\s+)?Running (?P<cls>[\w$.]+)\s*$")
+
+
+def _test_id(cls: str, meth: str) -> str:
+    meth = meth.strip()
+    if meth.endswith("()"):
+        meth = meth[:-2]
+    return f"{cls}::{meth}"
+
+
+def _blocks(lines: list[str]) -> list[tuple[str, str, list[str]]]:
+    """(style, test id, body lines) for every failure block header found."""
+    blocks: list[tuple[str, str, list[str]]] = []
+    cur: list[str] | None = None
+    running = ""
+    in_j5 = False
+    for line in lines:
+        m = _RUNNING.match(line)
+        if m:
+            running = m.group("cls")
+        m = _J5_SOURCE.search(line)
+        if m:
+            # JUnit 5 failures section: replace the display-name header line already captured (if any)
+            cur = []
+            blocks.append(("junit5", _test_id(m.group("cls"), m.group("meth")), cur))
+            in_j5 = True
+            continue
+        m = _J5_FLAT.match(line)
+        if m:
+            cur = []
+            blocks.append(("junit5", _test_id(m.group("cls"), m.group("meth")), cur))
+            in_j5 = True
+            continue
+        style = None
+        for name, pat in _HEADERS:
+            m = pat.match(line)
+            if m:
+                style = name
+                break
+        if style:
+            cls = m.groupdict().get("cls") or running
+            if not cls:
+                cur = None
+                continue
+            cur = []
+            blocks.append((style, _test_id(cls, m.group("meth")), cur))
+            in_j5 = False
+            continue
+        if cur is None:
+            continue
+        if _END.match(line) or _TIMEOUT_LINE.match(line):
+            cur = None
+            continue
+        if in_j5:
+            if re.match(r"^\s*(JUnit \w+|\S.*):\S.*$", line) and not line.startswith(" " * 4):
+                cur = None  # next failure's display-name line
+                continue
+            if not line.strip() and cur and not re.match(r"^\s*=>", cur[0]):
+                cur = None
+                continue
+            cur.append(re.sub(r"^(\s*)=> (?:Exception: )?", r"\1", line))
+            continue
+        if blocks[-1][0] == "gradle" and line.strip() and not line[:1].isspace():
+            cur = None
+            continue
+        cur.append(line)
+    return blocks
+
+
+def _failure(test: str, tr: Trace) -> Failure:
+    if tr.exception.endswith("TestTimedOutException"):
+        m = re.search(r"after (\d+(?:\.\d+)?) (milli)?seconds?", tr.message)
+        secs = float(m.group(1)) / (1000 if m.group(2) else 1) if m else 0.0
+        return TestTimeout(test, secs)
+    return TestFailure(test, tr.exception, tr.message, tr.expected, tr.actual, tr.frame)
+
+
+def _summaries(lines: list[str]) -> list[TestFailure]:
+    """Surefire summary lines (used only for tests that have no detailed block)."""
+    out = []
+    section = False
+    for line in lines:
+        s = re.sub(r"^\[(ERROR|INFO|WARNING)\]\s?", "", line)
+        h = re.match(r"^\s*(Failed tests:|Tests in error:|Failures:|Errors:)\s*(.*)$", s)
+        if h:
+            section = True
+            if not h.group(2).strip():
+                continue
+            s = "  " + h.group(2)
+        if not section:
+            continue
+        m = re.match(r"^\s+(?P<meth>[\w$]+)\((?P<cls>[\w$.]+)\)(?::\s*(?P<msg>.*))?$", s) or \
+            re.match(r"^\s+(?P<cls>[\w$]+(?:\.[\w$]+)*)\.(?P<meth>[\w$]+)(?::\d+)*(?:\s+(?:»\s*(?P<exc>\w+))?"
+                     r"\s*(?P<msg>.*))?$", s)
+        if m and s.startswith("  "):
+            tr = parse_trace([m.group("msg") or ""])
+            exc = tr.exception or (m.groupdict().get("exc") or "")
+            out.append(TestFailure(_test_id(m.group("cls"), m.group("meth")), exc, tr.message,
+                                   tr.expected, tr.actual, None))
+        elif s.strip() and not s.startswith(" "):
+            section = False
+    return out
+
+
+def parse_junit(output: str) -> list[Failure]:
+    """Test failures/timeouts from JUnit 4/5, Surefire, Gradle or Defects4J text, one per test, in order."""
+    lines = strip_ansi(output).replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    found: dict[str, Failure] = {}
+    timeouts: dict[str, TestTimeout] = {}
+    for line in lines:
+        m = _TIMEOUT_LINE.match(line)
+        if m:
+            timeouts[m.group(1)] = TestTimeout(m.group(1), float(m.group(2)))
+    for _style, test, body in _blocks(lines):
+        if not any(b.strip() for b in body):
+            continue  # e.g. a JUnit 5 "Finished:" line of a passing test
+        f = _failure(test, parse_trace(body))
+        prev = found.get(test)
+        if prev is None or (isinstance(prev, TestFailure) and not prev.exception and not prev.frame):
+            found[test] = f
+    for s in _summaries(lines):
+        simple = s.test.split("::")[0].rsplit(".", 1)[-1] + "::" + s.test.split("::")[1]
+        if not any(t == s.test or t.endswith("." + simple) or t == simple for t in found):
+            found[s.test] = s
+    for test, t in timeouts.items():
+        found[test] = t  # the runner's own timeout verdict wins over the failure it caused
+    return list(found.values())
+
+
+def parse_failing_tests(text: str) -> list[TestFailure]:
+    """Defects4J ``failing_tests`` file: ``--- pkg.Class::method`` headers, each followed by a stack trace."""
+    out = []
+    for f in parse_junit(text):
+        if isinstance(f, TestTimeout):
+            f = TestFailure(f.test, "TestTimedOutException", f"timed out after {f.seconds:g} s")
+        out.append(f)
+    return out
+
+
+# ----------------------------------------------------------------------------------------------- render
+def _clip(s: str, n: int) -> str:
+    s = s.strip()
+    return s if len(s) <= n else s[: max(0, n - 1)].rstrip() + "…"
+
+
+def _render_compile(e: CompileError) -> str:
+    where = f"line {e.line}" if e.line else (e.file or "compiler")
+    msg_lines = e.message.split("\n")
+    text = [f"{where}: {_clip(msg_lines[0], 300)}"]
+    if e.source_line.strip():
+        lead = len(e.source_line) - len(e.source_line.lstrip())
+        text.append("    " + _clip(e.source_line.strip(), 200))
+        if e.column and e.column - 1 >= lead:
+            text.append("    " + " " * (e.column - 1 - lead) + "^")
+    text += ["  " + _clip(d, 200) for d in msg_lines[1:4]]
+    return "\n".join(text)
+
+
+def _render_test(f: TestFailure, same: int) -> str:
+    more = f" (and {same} more tests failing the same way)" if same else ""
+    exc = f.exception.rsplit(".", 1)[-1] if f.exception else "failure"
+    head = f"{f.test} failed{more}: {exc}"
+    if f.message:
+        msg = _clip(f.message, 400)
+        head += (": " + msg) if "\n" not in msg else ":\n    " + msg.replace("\n", "\n    ")
+    text = [head]
+    if f.expected is not None and f.expected + f.actual not in ("",) and "expected" not in (f.message or ""):
+        text.append(f"  expected: {_clip(f.expected, 150)}  actual: {_clip(f.actual or '', 150)}")
+    if f.frame:
+        text.append(f"  at {f.frame}")
+    return "\n".join(text)
+
+
+def render_feedback(failures: Sequence[Failure], limit: int = 1200) -> str:
+    """The next chat turn's failure text: deduplicated, most useful first, at most ``limit`` characters."""
+    entries: list[str] = []
+    comp = [f for f in failures if isinstance(f, CompileError)]
+    seen: set = set()
+    if comp:
+        entries.append("The code does not compile:")
+        for e in comp:
+            key = (e.line, e.message)
+            if key not in seen:
+                seen.add(key)
+                entries.append(_render_compile(e))
+    groups: dict[tuple, list[TestFailure]] = {}
+    order: list = []
+    for f in failures:
+        if isinstance(f, TestFailure):
+            key = (f.exception, f.message, f.frame)
+            if key not in groups:
+                groups[key] = []
+                order.append(("t", key))
+            groups[key].append(f)
+        elif isinstance(f, TestTimeout) and ("o", f.test) not in seen:
+            seen.add(("o", f.test))
+            order.append(("o", f))
+    for tag, item in order:
+        if tag == "t":
+            fs = groups[item]
+            entries.append(_render_test(fs[0], len(fs) - 1))
+        else:
+            entries.append(f"{item.test} timed out after {item.seconds:g} s (infinite loop or very slow code?)")
+    if not entries:
+        return ""
+    if comp:  # the header belongs to the first compile error so it is never shown alone
+        entries[1] = entries[0] + "\n" + entries[1]
+        del entries[0]
+    return _fit(entries, limit)
+
+
+def _fit(items: list[str], limit: int) -> str:
+    out: list[str] = []
+    for i, item in enumerate(items):
+        left = len(items) - i - 1
+        omit = [f"({left} more failures omitted)"] if left else []
+        if len("\n".join(out + [item] + omit)) <= limit:
+            out.append(item)
+            continue
+        if not out:  # the first item alone is too long: clip it rather than show nothing
+            room = limit - (len(omit[0]) + 1 if omit else 0)
+            if room > 20:
+                out.append(_clip(item, room))
+        break
+    left = len(items) - len(out)
+    if left:
+        out.append(f"({left} more failures omitted)")
+    return "\n".join(out)[:limit]
+
+
+# ----------------------------------------------------------------------------------------------- serialise
+_KINDS = {"compile": CompileError, "test": TestFailure, "timeout": TestTimeout}
+
+
+def failure_to_dict(f: Failure) -> dict:
+    d = asdict(f)
+    d["kind"] = f.kind
+    return d
+
+
+def failure_from_dict(d: dict) -> Failure:
+    cls = _KINDS.get(d.get("kind", ""))
+    if cls is None:
+        raise ValueError(f"unknown failure kind {d.get('kind')!r}; expected one of {sorted(_KINDS)}")
+    fields = {k: v for k, v in d.items() if k != "kind"}
+    if cls is CompileError and fields.get("column") is not None:
+        fields["column"] = int(fields["column"])
+    return cls(**fields)

@@ -1,0 +1,40 @@
+"""Shared fixtures. Tests use real javac/JUnit/tree-sitter and tiny local models; nothing from a hub."""
+
+import os
+import tempfile
+
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["TRANSFORMERS_OFFLINE"] = "1"
+os.environ.setdefault("REPAIRCHAT_CACHE", tempfile.mkdtemp(prefix="repairchat-test-cache-"))
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def sample_bugs():
+    from agent.bugs import SAMPLES, load_manifest
+    return {b.id: b for b in load_manifest(SAMPLES)}
+
+
+@pytest.fixture
+def sessions_dir(tmp_path, monkeypatch):
+    d = tmp_path / "sessions"
+    monkeypatch.setenv("REPAIRCHAT_SESSIONS", str(d))
+    return d
+
+
+class ScriptedModel:
+    """A model that answers from a script: one list of replies per call, in order."""
+
+    def __init__(self, script):
+        self.script = list(script)
+        self.seen = []
+
+    def complete(self, messages, n=1):
+        self.seen.append([dict(m) for m in messages])
+        return self.script.pop(0)[:n]
+
+
+@pytest.fixture
+def scripted():
+    return ScriptedModel

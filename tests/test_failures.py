@@ -1,0 +1,238 @@
+"""Table tests for extractors.failures over real javac/JUnit output (tests/data/logs) and hand-made variants."""
+from pathlib import Path
+
+import pytest
+
+from extractors.failures import (CompileError, TestFailure, TestTimeout, failure_from_dict, failure_to_dict,
+                                 parse_failing_tests, parse_javac, parse_junit, render_feedback)
+
+LOGS = Path(__file__).parent / "data" / "logs"
+
+
+def log(name: str) -> str:
+    return (LOGS / name).read_text(encoding="utf-8")
+
+
+# (log, expected [(file-suffix, line, column, message-first-line, source_line.strip())])
+JAVAC_ROWS = [
+    ("javac_en.txt", [("Calc.java", 5, 22, "';' expected", "int c = a + b")]),
+    ("javac_ja.txt", [("Calc.java", 5, 22, "';'がありません", "int c = a + b")]),
+    ("javac_zh_CN.txt", [("Calc.java", 5, 22, "需要';'", "int c = a + b")]),
+    ("javac_zh2.txt", [("Calc.java", 9, 20, "找不到符号", "return a - d;"),
+                       ("Calc.java", 12, 16, "不兼容的类型: int无法转换为String", "return 42;")]),
+    ("javac_verbose.txt", [("Calc.java", 9, 20, "cannot find symbol", "return a - d;"),
+                           ("Calc.java", 12, 16, "incompatible types: int cannot be converted to String",
+                            "return 42;")]),
+    ("javac_verbose_ja.txt", [("Calc.java", 9, 20, "シンボルを見つけられません", "return a - d;"),
+                              ("Calc.java", 12, 16, "不適合な型: intをStringに変換できません:", "return 42;")]),
+    ("javac_over.txt", [("Over.java", 8, 18, "incompatible types: String cannot be converted to int",
+                         'return f("x", 1);'),
+                        ("Over.java", 10, 16, "cannot find symbol", "void h() { undefinedMethod(3); }")]),
+    ("javac_over_verbose.txt", [("Over.java", 8, 16, "method f in class Over cannot be applied to given types;",
+                                 'return f("x", 1);'),
+                                ("Over.java", 10, 16, "cannot find symbol", "void h() { undefinedMethod(3); }")]),
+    ("maven_compile.txt", [("Calc.java", 12, 20, "cannot find symbol", ""),
+                           ("Calc.java", 15, 16, "incompatible types: int cannot be converted to java.lang.String",
+                            "")]),
+    ("gradle_compile.txt", [("Calc.java", 5, 22, "';' expected", "int c = a + b"),
+                            ("Util.kt", 7, 13, "Unresolved reference: foo", ""),
+                            ("Old.kt", 4, 9, "Type mismatch: inferred type is String but Int was expected", "")]),
+    ("ansi_crlf_javac.txt", [("Calc.java", 5, 20, "cannot find symbol", "return a - d;")]),
+    ("junit4_calc.txt", []),
+]
+
+
+@pytest.mark.parametrize("name,expected", JAVAC_ROWS, ids=[r[0] for r in JAVAC_ROWS])
+def test_parse_javac_logs(name, expected):
+    got = parse_javac(log(name))
+    assert [(e.file.rsplit("/", 1)[-1], e.line, e.column, e.message.split("\n")[0], e.source_line.strip())
+            for e in got] == expected
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("Foo.java:3: error: class, interface, enum, or record expected\n}\n^\n1 error\n",
+     [("Foo.java", 3, 1, "class, interface, enum, or record expected")]),
+    ("C:\\proj\\src\\Foo.java:7: error: missing return statement\n    }\n    ^\n",
+     [("C:\\proj\\src\\Foo.java", 7, 5, "missing return statement")]),
+    ("Foo.java:4: warning: [removal] Integer(int) in Integer has been deprecated\n  new Integer(3);\n  ^\n", []),
+    ("Foo.java:4: 警告: [removal] Integer(int)\n  new Integer(3);\n  ^\n", []),
+    ("Foo.java:9: Fehler: Symbol nicht gefunden\n    x = y;\n        ^\n", [("Foo.java", 9, 9, "Symbol nicht gefunden")]),
+    ("error: Source option 5 is no longer supported. Use 7 or later.\n",
+     [("", 0, None, "Source option 5 is no longer supported. Use 7 or later.")]),
+    ("\tsrc/A.java:2: error: ';' expected\n", []),  # indented: not a javac header
+    ("", []),
+])
+def test_parse_javac_inline(text, expected):
+    assert [(e.file, e.line, e.column, e.message.split("\n")[0]) for e in parse_javac(text)] == expected
+
+
+def test_javac_details_kept():
+    e = parse_javac(log("javac_over_verbose.txt"))[0]
+    assert "required: int,String" in e.message and "reason: argument mismatch" in e.message
+
+
+T = TestFailure
+# (log, expected list of failures, compared on (test, exception, expected, actual, frame) / timeouts exactly)
+JUNIT_ROWS = [
+    ("junit4_calc.txt", {
+        "pkg.CalcTest::testAdd": ("java.lang.AssertionError", "3", "4", "pkg.CalcTest.testAdd(CalcTest.java:7)"),
+        "pkg.CalcTest::testArr": ("", "2", "3", "pkg.CalcTest.testArr(CalcTest.java:14)"),
+        "pkg.CalcTest::testDiv": ("java.lang.ArithmeticException", None, None, "pkg.Calc.div(Calc.java:7)"),
+        "pkg.CalcTest::testMsg": ("java.lang.AssertionError", "4", "5", "pkg.CalcTest.testMsg(CalcTest.java:12)"),
+        "pkg.CalcTest::testFact": ("java.lang.StackOverflowError", None, None, "pkg.Calc.fact(Calc.java:6)"),
+        "pkg.CalcTest::testLoop": 0.2,
+        "pkg.CalcTest::testName": ("org.junit.ComparisonFailure", "[C]alc", "[c]alc",
+                                   "pkg.CalcTest.testName(CalcTest.java:8)"),
+        "pkg.CalcTest::testNull": ("java.lang.NullPointerException", None, None,
+                                   "pkg.CalcTest.testNull(CalcTest.java:13)"),
+        "pkg.CalcTest::testTrue": ("java.lang.AssertionError", None, None, "pkg.CalcTest.testTrue(CalcTest.java:11)"),
+        "pkg.CalcTest::testMultiline": ("org.junit.ComparisonFailure", "a\n[b]", "a\n[c]",
+                                        "pkg.CalcTest.testMultiline(CalcTest.java:18)"),
+        "pkg.CalcTest::testDouble": ("java.lang.AssertionError", "1.0", "1.5",
+                                     "pkg.CalcTest.testDouble(CalcTest.java:15)")}),
+    ("repairrunner.txt", {
+        "pkg.CalcTest::testLoop": 5.0,
+        "pkg.CalcTest::testAdd": ("java.lang.AssertionError", "3", "4", "pkg.CalcTest.testAdd(CalcTest.java:7)")}),
+    ("ansi_junit4.txt", {
+        "pkg.CalcTest::testAdd": ("java.lang.AssertionError", "3", "4", "pkg.CalcTest.testAdd(CalcTest.java:7)")}),
+    ("junit4_multiline_caused.txt", {
+        "pkg.ParserTest::testParse": ("java.lang.IllegalStateException", None, None, "pkg.Parser.expect(Parser.java:40)"),
+        "pkg.OtherTest::initializationError": ("java.lang.Exception", None, None, None)}),
+    ("hamcrest.txt", {
+        "pkg.ListTest::testSize": ("java.lang.AssertionError", "is <3>", "was <2>", "pkg.ListTest.testSize(ListTest.java:14)"),
+        "pkg.ListTest::testOther": ("java.lang.AssertionError", None, None, "pkg.ListTest.testOther(ListTest.java:20)")}),
+    ("junit5_console.txt", {
+        "org.example.StackTest::popEmpty": ("org.opentest4j.AssertionFailedError", "0", "-1",
+                                            "org.example.StackTest.popEmpty(StackTest.java:21)"),
+        "org.example.StackTest::peek": ("java.lang.IndexOutOfBoundsException", None, None,
+                                        "org.example.Stack.peek(Stack.java:14)")}),
+    ("junit5_flat.txt", {
+        "org.example.StackTest::popEmpty": ("org.opentest4j.AssertionFailedError", "0", "-1",
+                                            "org.example.StackTest.popEmpty(StackTest.java:21)")}),
+    ("surefire2.txt", {
+        "org.example.CalcTest::testAdd": ("java.lang.AssertionError", "3", "4",
+                                          "org.example.CalcTest.testAdd(CalcTest.java:12)"),
+        "org.example.CalcTest::testDiv": ("java.lang.ArithmeticException", None, None,
+                                          "org.example.Calc.div(Calc.java:20)")}),
+    ("surefire3_junit5.txt", {
+        "org.example.StackTest::popEmpty": ("org.opentest4j.AssertionFailedError", "0", "-1",
+                                            "org.example.StackTest.popEmpty(StackTest.java:21)")}),
+    ("surefire_old_summary.txt", {
+        "org.example.CalcTest::testAdd": ("", "3", "4", None),
+        "org.example.CalcTest::testSub": ("", "1", "-1", None),
+        "org.example.CalcTest::testDiv": ("", None, None, None)}),
+    ("gradle_test.txt", {
+        "org.example.CalcTest::testAdd": ("java.lang.AssertionError", "3", "4",
+                                          "org.example.CalcTest.testAdd(CalcTest.java:12)"),
+        "org.example.CalcTest::testNull": ("java.lang.NullPointerException", None, None, "CalcTest.java:30")}),
+    ("d4j_failing_tests.txt", {
+        "org.apache.commons.lang3.math.NumberUtilsTest::testCreateNumber": (
+            "java.lang.NumberFormatException", None, None,
+            "org.apache.commons.lang3.math.NumberUtils.createNumber(NumberUtils.java:545)"),
+        "org.apache.commons.lang3.StringUtilsTest::testJoin": (
+            "junit.framework.ComparisonFailure", "a[,b]", "a[;b]",
+            "org.apache.commons.lang3.StringUtilsTest.testJoin(StringUtilsTest.java:88)"),
+        "org.apache.commons.lang3.TimeoutTest::testSlow": (
+            "junit.framework.AssertionFailedError", None, None,
+            "org.apache.commons.lang3.TimeoutTest.testSlow(TimeoutTest.java:12)")}),
+    ("javac_en.txt", {}),
+]
+
+
+def _shape(f):
+    if isinstance(f, TestTimeout):
+        return f.seconds
+    return (f.exception, f.expected, f.actual, f.frame)
+
+
+@pytest.mark.parametrize("name,expected", JUNIT_ROWS, ids=[r[0] for r in JUNIT_ROWS])
+def test_parse_junit_logs(name, expected):
+    got = parse_junit(log(name))
+    assert {f.test: _shape(f) for f in got} == expected
+    assert len(got) == len(expected)
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("REPAIRCHAT-TIMEOUT pkg.A::slow 2.5\nREPAIRCHAT-RESULT run=1 failures=1\n", {"pkg.A::slow": 2.5}),
+    ("1) test[0](pkg.ParamTest)\njava.lang.AssertionError: expected:<1> but was:<2>\n\tat pkg.ParamTest.test(ParamTest.java:9)\n",
+     {"pkg.ParamTest::test[0]": ("java.lang.AssertionError", "1", "2", "pkg.ParamTest.test(ParamTest.java:9)")}),
+    ("1) testX(pkg.T)\r\norg.opentest4j.AssertionFailedError: expected: <a> but was: <b>\r\n\tat pkg.T.testX(T.java:3)\r\n",
+     {"pkg.T::testX": ("org.opentest4j.AssertionFailedError", "a", "b", "pkg.T.testX(T.java:3)")}),
+    ("1) testX(pkg.T)\njava.lang.RuntimeException: boom\n\tat java.base/java.util.Objects.requireNonNull(Objects.java:233)\n"
+     "\tat app//pkg.Impl.run(Impl.java:44)\n\tat app//pkg.T.testX(T.java:3)\n",
+     {"pkg.T::testX": ("java.lang.RuntimeException", None, None, "pkg.Impl.run(Impl.java:44)")}),
+    ("OK (3 tests)\n", {}),
+    ("", {}),
+])
+def test_parse_junit_inline(text, expected):
+    assert {f.test: _shape(f) for f in parse_junit(text)} == expected
+
+
+def test_stack_overflow_trimmed():
+    f = [x for x in parse_junit(log("junit4_calc.txt")) if x.test.endswith("testFact")][0]
+    assert "recursion" in f.message and len(f.message) < 200
+
+
+def test_failing_tests_file():
+    fs = parse_failing_tests(log("d4j_failing_tests.txt"))
+    assert [f.test.rsplit("::", 1)[1] for f in fs] == ["testCreateNumber", "testJoin", "testSlow"]
+    assert all(isinstance(f, TestFailure) for f in fs)
+    assert fs[0].message == "2. is not a valid number."
+
+
+def test_render_compile_caret():
+    text = render_feedback(parse_javac(log("javac_verbose.txt")))
+    assert "line 9: cannot find symbol" in text
+    assert "return a - d;\n" in text
+    lines = text.split("\n")
+    src = lines.index("    return a - d;")
+    assert lines[src + 1] == "               ^"  # under the d
+    assert "symbol:   variable d" in text
+
+
+def test_render_tests_and_timeout():
+    text = render_feedback(parse_junit(log("repairrunner.txt")))
+    assert "pkg.CalcTest::testLoop timed out after 5 s" in text
+    assert "pkg.CalcTest::testAdd failed: AssertionError: expected:<3> but was:<4>" in text
+    assert "at pkg.CalcTest.testAdd(CalcTest.java:7)" in text
+
+
+@pytest.mark.parametrize("limit", [80, 200, 300, 600, 1200, 5000])
+def test_render_bounded(limit):
+    fs = parse_junit(log("junit4_calc.txt"))
+    text = render_feedback(fs, limit)
+    assert len(text) <= limit
+    if "more failures omitted" in text:
+        shown = text.count(" failed") + text.count(" timed out")
+        n = int(text.rsplit("(", 1)[1].split()[0])
+        assert shown + n == len(fs)
+    elif limit >= 5000:
+        assert text.count(" failed") + text.count(" timed out") == len(fs)
+
+
+def test_render_dedupes_same_failure():
+    same = [T(f"p.T::t{i}", "java.lang.NullPointerException", "x is null", frame="p.A.f(A.java:3)") for i in range(4)]
+    text = render_feedback(same + [CompileError("A.java", 3, 5, "boom"), CompileError("A.java", 3, 5, "boom")])
+    assert text.count("NullPointerException") == 1 and "3 more tests failing the same way" in text
+    assert text.count("line 3: boom") == 1
+
+
+def test_render_empty():
+    assert render_feedback([]) == ""
+
+
+@pytest.mark.parametrize("f", [
+    CompileError("A.java", 3, None, "x"),
+    CompileError("A.java", 3, 7, "cannot find symbol\nsymbol: x", "  int y = x;"),
+    T("p.T::m", "java.lang.AssertionError", "expected:<1> but was:<2>", "1", "2", "p.T.m(T.java:4)"),
+    TestTimeout("p.T::m", 5.0),
+])
+def test_dict_round_trip(f):
+    d = failure_to_dict(f)
+    assert d["kind"] == f.kind
+    assert failure_from_dict(d) == f
+
+
+def test_from_dict_unknown_kind():
+    with pytest.raises(ValueError):
+        failure_from_dict({"kind": "weird"})

@@ -1,0 +1,95 @@
+"""Table tests for extractors.java (tree-sitter helpers)."""
+import pytest
+
+from extractors import java
+
+CLASS = """package p;
+
+public class Foo {
+    private int x;
+
+    /** doc */
+    @Override
+    public String toString() { return "Foo"; }
+
+    public Foo(int x) {
+        this.x = x;
+    }
+
+    int add(int a, int b) {
+        return a + b;
+    }
+
+    int add(int a) {
+        return add(a, x);
+    }
+
+    static <T> void each(java.util.List<T> xs, String... more) {
+        Runnable r = new Runnable() {
+            public void run() { System.out.println("héllo"); }
+        };
+    }
+}
+"""
+
+
+@pytest.mark.parametrize("src,expected", [
+    ("class A { void f() { int x = 1; } }", False),
+    ("class A { void f() { int x = 1 } }", True),          # MISSING ;
+    ("class A { void f() { int x = 1; }", True),            # MISSING }
+    ("class A { void f() { x = ; } }", True),               # ERROR
+    ("int f(int a) { return a; }", False),                  # bare method parses at top level
+    ("", False),
+    ("class A { String s = \"unterminated; }", True),
+    ("class A { void f() { if (x) { return; } else } }", True),
+])
+def test_has_errors(src, expected):
+    assert java.has_errors(src) is expected
+
+
+def test_methods_order_and_arity():
+    ms = java.methods(CLASS)
+    assert [(m.name, m.arity) for m in ms] == [
+        ("toString", 0), ("Foo", 1), ("add", 2), ("add", 1), ("each", 2), ("run", 0)]
+    ts = ms[0]
+    assert ts.text.startswith("@Override")
+    assert ts.start_line == 7 and ts.end_line == 8
+    data = CLASS.encode()
+    for m in ms:
+        assert data[m.start_byte:m.end_byte].decode() == m.text
+
+
+def test_byte_offsets_utf8():
+    run = [m for m in java.methods(CLASS) if m.name == "run"][0]
+    assert "héllo" in run.text
+    assert CLASS.encode()[run.start_byte:run.end_byte].decode() == run.text
+
+
+@pytest.mark.parametrize("name,line,expected_arity", [
+    ("add", None, 2),
+    ("add", 15, 2),
+    ("add", 19, 1),
+    ("add", 30, 1),
+    ("add", 1, 2),
+    ("Foo", None, 1),
+    ("run", 25, 0),
+    ("nope", None, None),
+])
+def test_find_method(name, line, expected_arity):
+    m = java.find_method(CLASS, name, line)
+    assert (m.arity if m else None) == expected_arity
+
+
+@pytest.mark.parametrize("a,b,same", [
+    ("int f(){return 1;}", "int f ( )\n{\n  return 1; // one\n}", True),
+    ("int f(){return 1;}", "int f(){ /* c */ return 1; }", True),
+    ("int f(){return 1;}", "int f(){return 2;}", False),
+    ('String f(){return "a  b";}', 'String f(){return "a b";}', False),   # literal kept verbatim
+    ("int f(){return 1;}\r\n", "int f(){return 1;}", True),
+])
+def test_normalize(a, b, same):
+    assert (java.normalize(a) == java.normalize(b)) is same
+
+
+def test_normalize_tokens():
+    assert java.normalize("int  f( int a ){ return a+1; }") == "int f ( int a ) { return a + 1 ; }"
