@@ -77,6 +77,9 @@ def ensure_demo_model(console=None) -> Path:
 
 def demo_model_from_spec(rest: str, options: dict[str, str]):
     from rich.console import Console
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()  # the demo's own progress bar is the one to watch
 
     from agent.models.hf import HFModel
     return HFModel(str(ensure_demo_model(Console(stderr=True))), max_new_tokens=int(options.get("max_new_tokens", 400)))
