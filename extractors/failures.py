@@ -235,11 +235,49 @@ def _failure(test: str, tr: Trace) -> Failure:
     return TestFailure(test, tr.exception, tr.message, tr.expected, tr.actual, tr.frame)
 
 
+_LEVEL = re.compile(r"^\[(ERROR|INFO|WARNING)\]")
+_TREE = re.compile(r"^[\s│├└─╷┌┬┼]*[├└]─ (?P<name>.+?) (?P<mark>[✔✘↷■])(?: (?P<msg>.*))?$")
+
+
+def _unwrap(lines: list[str]) -> list[str]:
+    """Join a terminal's hard-wrapped continuation (no ``[LEVEL]`` prefix) back onto its prefixed line."""
+    out: list[str] = []
+    for line in lines:
+        if out and line.strip() and not _LEVEL.match(line) and _LEVEL.match(out[-1]) \
+                and re.match(r"^\[ERROR\]\s{2,}\S", out[-1]):
+            out[-1] += line
+        else:
+            out.append(line)
+    return out
+
+
+def _tree(lines: list[str]) -> list[TestFailure]:
+    """JUnit 5 console-launcher tree lines (``├─ popEmpty() ✘ expected: <0> but was: <-1>``), used only for tests
+    that have no detailed block; the class is the nearest enclosing container node."""
+    out, containers = [], []
+    for line in lines:
+        m = _TREE.match(line)
+        if not m:
+            continue
+        depth = m.start("name")
+        name = m.group("name")
+        containers = [(d, n) for d, n in containers if d < depth]
+        if not name.endswith(")"):
+            if not name.startswith("JUnit "):
+                containers.append((depth, name))
+            continue
+        if m.group("mark") == "✘" and containers:
+            tr = parse_trace([m.group("msg") or ""])
+            out.append(TestFailure(_test_id(containers[-1][1], name.split("(")[0]), tr.exception, tr.message,
+                                   tr.expected, tr.actual, None))
+    return out
+
+
 def _summaries(lines: list[str]) -> list[TestFailure]:
     """Surefire summary lines (used only for tests that have no detailed block)."""
     out = []
     section = False
-    for line in lines:
+    for line in _unwrap(lines):
         s = re.sub(r"^\[(ERROR|INFO|WARNING)\]\s?", "", line)
         h = re.match(r"^\s*(Failed tests:|Tests in error:|Failures:|Errors:)\s*(.*)$", s)
         if h:
@@ -278,7 +316,7 @@ def parse_junit(output: str) -> list[Failure]:
         prev = found.get(test)
         if prev is None or (isinstance(prev, TestFailure) and not prev.exception and not prev.frame):
             found[test] = f
-    for s in _summaries(lines):
+    for s in _summaries(lines) + _tree(lines):
         simple = s.test.split("::")[0].rsplit(".", 1)[-1] + "::" + s.test.split("::")[1]
         if not any(t == s.test or t.endswith("." + simple) or t == simple for t in found):
             found[s.test] = s

@@ -117,6 +117,12 @@ JUNIT_ROWS = [
     ("surefire3_junit5.txt", {
         "org.example.StackTest::popEmpty": ("org.opentest4j.AssertionFailedError", "0", "-1",
                                             "org.example.StackTest.popEmpty(StackTest.java:21)")}),
+    ("junit5_tree_only.txt", {
+        "QueueTest::pollEmpty": ("", "null", "0", None),
+        "QueueTest::sizeAfterClear": ("", "0", "2", None)}),
+    ("surefire_wrapped.txt", {
+        "RangeSumTest::testSumInclusiveOfBothEndsWhenTheRangeIsLong": ("", "15", "10", None),
+        "RangeSumTest::testEmpty": ("", "0", "1", None)}),
     ("surefire_old_summary.txt", {
         "org.example.CalcTest::testAdd": ("", "3", "4", None),
         "org.example.CalcTest::testSub": ("", "1", "-1", None),
