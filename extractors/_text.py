@@ -7,7 +7,9 @@ from dataclasses import dataclass
 
 # end-of-turn tokens: everything after the first one (with content before it) is dropped
 _END_TOKENS = ("<|endoftext|>", "</s>", "<|im_end|>", "<|eot_id|>", "<|end|>", "<end_of_turn>", "<|EOT|>",
-               "<｜end▁of▁sentence｜>", "<|end_of_text|>", "<|file_separator|>", "[/INST]", "<|return|>")
+               "<｜end▁of▁sentence｜>", "<|end_of_text|>", "<|file_separator|>", "<|return|>")
+# end-of-prompt markers: an echoed prompt ends here, so the answer is what follows the last one
+_PROMPT_END = ("[/INST]", "### Response:")
 _START_TOKENS = re.compile(r"<\|im_start\|>\s*assistant\s*|<\|start_header_id\|>\s*assistant\s*<\|end_header_id\|>"
                            r"|<\|assistant\|>|<start_of_turn>\s*model|<s>|<\|begin_of_text\|>|\[INST\]|"
                            r"<｜Assistant｜>|<\|im_start\|>|<\|start_header_id\|>\w*<\|end_header_id\|>")
@@ -17,6 +19,10 @@ _THINK = re.compile(r"<think>.*?</think>", re.S)
 def clean_reply(reply: str) -> str:
     text = reply.replace("\r\n", "\n").replace("\r", "\n").replace("\ufeff", "")
     text = _THINK.sub("", text)
+    for tok in _PROMPT_END:
+        after = text.rsplit(tok, 1)[-1]
+        if tok in text and after.strip():
+            text = after
     for tok in _END_TOKENS:
         if tok in text:
             parts = [p for p in text.split(tok)]

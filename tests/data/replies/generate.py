@@ -196,6 +196,27 @@ row2("bullet list then unfenced code", f"- Fixed off by one\n- Kept signature\n\
 row2("numbered listing", f"{F}java\n1 public int add(int a, int b) {{\n2     return a + b;\n3 }}\n{F}", "add", 2, ADD)
 row2("char literal braces", f"{F}java\nchar f(char c) {{\n    if (c == '{{') return '}}';\n    return c;\n}}\n{F}", "f", 1, "char f(char c) {\n    if (c == '{') return '}';\n    return c;\n}")
 row2("text block with braces", f"{F}java\nString f() {{\n    return \"\"\"\n        {{hi}}\n        \"\"\";\n}}\n{F}", "f", 0, "String f() {\n    return \"\"\"\n        {hi}\n        \"\"\";\n}")
+# held-out rows written later without looking at the extractor (realistic model styles)
+BS = ("public static int indexOf(int[] a, int key) {\n    int lo = 0, hi = a.length - 1;\n    while (lo <= hi) {\n"
+      "        int mid = (lo + hi) >>> 1;\n        if (a[mid] < key) {\n            lo = mid + 1;\n"
+      "        } else if (a[mid] > key) {\n            hi = mid - 1;\n        } else {\n            return mid;\n"
+      "        }\n    }\n    return -1;\n}")
+BS_BUG = BS.replace("lo = mid + 1", "lo = mid")
+def row3(note, reply, expected=BS):
+    row(note, reply, "indexOf", 2, expected, original=BS_BUG)
+row3("before/after sections, fixed last", f"The problem is that `lo` never advances.\n\n**Before:**\n{F}java\n{BS_BUG}\n{F}\n\n**After:**\n{F}java\n{BS}\n{F}\n")
+row3("codellama [INST] prompt echoed unfenced", f"[INST] Fix the bug in this method:\n{BS_BUG} [/INST]\n{F}java\n{BS}\n{F}</s>")
+row3("think block with a draft", f"<think>\nMaybe lo = mid? no, that loops.\n{F}java\n{BS_BUG}\n{F}\n</think>\nHere is the corrected version:\n{F}java\n{BS}\n{F}")
+row3("numbered explanation after code", f"{F}java\n{BS}\n{F}\n1. `lo = mid + 1` ensures progress.\n2. Loop terminates because `hi - lo` shrinks.")
+row3("fixed method then a test block", f"Fixed method:\n{F}java\n{BS}\n{F}\nAnd a test to confirm:\n{F}java\n@Test\npublic void testIndexOf() {{\n    assertEquals(2, BinarySearch.indexOf(new int[]{{1,2,3}}, 3));\n}}\n{F}")
+row3("javadoc before the method", f"{F}java\n/**\n * Binary search.\n */\n{BS}\n{F}")
+row3("markdown indented code block", "Replace it with:\n\n" + ind(BS, 4) + "\n\nThis should fix the infinite loop.")
+row3("portuguese prose around", f"Aqui está o método corrigido:\n{F}java\n{BS}\n{F}\nO problema era que `lo` não avançava.")
+row3("whole class with main", f"{F}java\npublic class BinarySearch {{\n{ind(BS, 4)}\n\n    public static void main(String[] args) {{\n        System.out.println(indexOf(new int[]{{1, 2, 3}}, 3));\n    }}\n}}\n{F}")
+row3("headings and bullets", f"### Fixed code\n\n{F}java\n{BS}\n{F}\n\n### Why\n- off-by-one in the update of `lo`")
+row3("explanation cut off after code", f"{F}java\n{BS}\n{F}\n\nThe key change is in the line where we upd")
+row3("explanation only, code in words", "The bug is that `lo = mid` should be `lo = mid + 1`, otherwise the loop never terminates.", None)
+row3("original echoed unchanged (extracted as is; validation judges it)", f"Your method:\n{F}java\n{BS_BUG}\n{F}\nI cannot see a bug here.", BS_BUG)
 with open(str(__import__("pathlib").Path(__file__).with_name("replies.jsonl")), "w") as f:
     for r in rows:
         f.write(json.dumps(r, ensure_ascii=False) + "\n")
