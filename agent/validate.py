@@ -102,17 +102,20 @@ def resolve(bug: Bug, candidate: Candidate, source: str | None = None) -> tuple[
     return ex.code, ex.kind  # extract_chunk answers "method" when the reply is a whole method
 
 
-def patch(bug: Bug, candidate: Candidate) -> tuple[str, str] | Outcome:
-    """The patched file text and the applied code, or the extract/apply failure as an Outcome."""
+def patch(bug: Bug, candidate: Candidate, started: float | None = None) -> tuple[str, str] | Outcome:
+    """The patched file text and the applied code, or the extract/apply failure as an Outcome (timed from
+    ``started``, a ``time.monotonic()`` reading, when given)."""
     source = bug.read_source()
     resolved = resolve(bug, candidate, source)
-    if isinstance(resolved, Outcome):
+    if not isinstance(resolved, Outcome):
+        try:
+            patched = apply(source, bug.location, *resolved)
+            return patched.source, patched.code
+        except ApplyError as e:
+            resolved = Outcome("apply-failed", detail=str(e))
+    if started is None:
         return resolved
-    try:
-        patched = apply(source, bug.location, *resolved)
-    except ApplyError as e:
-        return Outcome("apply-failed", detail=str(e))
-    return patched.source, patched.code
+    return Outcome(resolved.kind, code=resolved.code, seconds=time.monotonic() - started, detail=resolved.detail)
 
 
 def test_classes(root: Path, test_roots: tuple[str, ...]) -> list[str]:
@@ -156,9 +159,9 @@ class FreshValidator:
 
     def validate(self, bug: Bug, candidate: Candidate) -> Outcome:
         started = time.monotonic()
-        patched = patch(bug, candidate)
+        patched = patch(bug, candidate, started)
         if isinstance(patched, Outcome):
-            return Outcome(patched.kind, code=patched.code, seconds=time.monotonic() - started, detail=patched.detail)
+            return patched
         source, code = patched
         env = java_env()
         with Workspace(bug) as ws:

@@ -233,9 +233,9 @@ class WarmValidator:
     # -- validation ------------------------------------------------------------------------------------
     def validate(self, bug: Bug, candidate: Candidate) -> Outcome:
         started = time.monotonic()
-        patched = patch(bug, candidate)
+        patched = patch(bug, candidate, started)
         if isinstance(patched, Outcome):
-            return Outcome(patched.kind, code=patched.code, seconds=time.monotonic() - started, detail=patched.detail)
+            return patched
         source, code = patched
         errors = []
         with self._lock:

@@ -61,7 +61,7 @@ def apply_method(source: str, loc: Location, code: str) -> Patched:
 def apply_chunk(source: str, loc: Location, code: str) -> Patched:
     """Replace the buggy chunk (``loc.lines``) with ``code``; an empty chunk deletes the lines."""
     if not loc.lines:
-        raise ApplyError(f"bug has no 'location.lines', so a chunk cannot be applied; give a whole method")
+        raise ApplyError("bug has no 'location.lines', so a chunk cannot be applied; give a whole method")
     lines = source.splitlines(keepends=True)
     first, last = loc.lines
     if last > len(lines):

@@ -1,13 +1,25 @@
 """Shared fixtures. Tests use real javac/JUnit/tree-sitter and tiny local models; nothing from a hub."""
 
+import hashlib
 import os
 import tempfile
+from pathlib import Path
 
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
 os.environ.setdefault("REPAIRCHAT_CACHE", tempfile.mkdtemp(prefix="repairchat-test-cache-"))
 
 import pytest  # noqa: E402
+
+
+def tree_digest(root: Path) -> str:
+    """A hash of every path and byte under ``root``: equal before and after means nothing was modified."""
+    h = hashlib.sha256()
+    for p in sorted(root.rglob("*")):
+        h.update(str(p.relative_to(root)).encode())
+        if p.is_file():
+            h.update(p.read_bytes())
+    return h.hexdigest()
 
 
 @pytest.fixture(scope="session")

@@ -1,11 +1,10 @@
 """Validation on real javac + JUnit over every sample bug: the fix is plausible, the bug is not."""
 
-import hashlib
 import time
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
+from conftest import tree_digest
 
 from agent.bugs import SAMPLES, load_manifest
 from agent.prompts import method_context
@@ -13,15 +12,6 @@ from agent.validate import Candidate, FreshValidator, ValidationConfig
 from agent.workspace import apply_chunk, apply_method
 
 BUGS = load_manifest(SAMPLES)
-
-
-def tree_digest(root: Path) -> str:
-    h = hashlib.sha256()
-    for p in sorted(root.rglob("*")):
-        h.update(str(p.relative_to(root)).encode())
-        if p.is_file():
-            h.update(p.read_bytes())
-    return h.hexdigest()
 
 
 @pytest.fixture(scope="module")

@@ -1,15 +1,14 @@
 """WarmValidator soundness: same outcomes and failures as FreshValidator over every sample bug, plus restarts
 after crashes/hangs, isolation of static state, duplicate skipping, and the user's files left untouched."""
 
-import hashlib
 import json
 import os
 import signal
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
+from conftest import tree_digest
 
 from agent import warm
 from agent.bugs import SAMPLES, bug_from_dict, load_manifest
@@ -22,15 +21,6 @@ from extractors.failures import CompileError, TestFailure, TestTimeout
 
 BUGS = load_manifest(SAMPLES)
 CONFIG = ValidationConfig(test_timeout=1.0)
-
-
-def tree_digest(root: Path) -> str:
-    h = hashlib.sha256()
-    for p in sorted(root.rglob("*")):
-        h.update(str(p.relative_to(root)).encode())
-        if p.is_file():
-            h.update(p.read_bytes())
-    return h.hexdigest()
 
 
 def candidates(bug) -> dict[str, Candidate]:
