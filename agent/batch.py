@@ -5,7 +5,12 @@ Results are appended to a JSONL file and flushed as each candidate is validated.
 again: bugs with a ``done`` row are skipped, and the rows of a bug that was cut mid-way are dropped (the file is
 rewritten atomically with only the rows of finished sessions) before that bug is run again from scratch. Readers
 (`summary`, `merge`) likewise only count rows whose session has a ``done`` row, deduplicated by
-(bug, session, candidate), so nothing is lost or counted twice.
+(bug, session, candidate), so nothing is lost or counted twice. A resumed run must use the same model and loop
+settings as the rows it keeps (checked; ``--fresh`` starts over).
+
+Workers are threads; each has its own validator (its own scratch copies and, for ``warm``, its own JVM server).
+They share one validation cache (``agent.cache.CachingValidator``, keyed on the normalised patched file) that is
+persisted next to the results (``<out>.cache.jsonl``), so a resumed run does not validate a patch twice either.
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ from agent.loop import LoopConfig, LoopEnd, RepairSession, config_dict
 from agent.report import first_failure
 from sessions.transcript import Transcript
 
-CSV_COLUMNS = ("bug", "candidate", "round", "sample", "outcome", "seconds", "failure", "session")
+CSV_COLUMNS = ("bug", "candidate", "round", "sample", "outcome", "seconds", "cached", "failure", "session")
 
 
 class OutOfBudget(LoopEnd):
@@ -98,8 +103,10 @@ class ResultsFile:
 
 
 def result_row(bug_id: str, candidate: str, outcome, **extra) -> dict:
+    from agent.cache import HIT
     return {"bug": bug_id, "candidate": candidate, "outcome": outcome.kind, "seconds": round(outcome.seconds, 3),
-            "failure": first_failure(outcome), "code": outcome.code, **extra}
+            "failure": first_failure(outcome), "cached": outcome.detail.startswith(HIT), "code": outcome.code,
+            **extra}
 
 
 def read_rows(path: str | Path) -> list[dict]:
@@ -197,18 +204,48 @@ def shareable(model):
     return SerialModel(model)
 
 
-def caching(validator, enabled: bool = True):
-    """Wrap ``validator`` in agent.cache.CachingValidator (dedupe by normalised patch) when it is available."""
-    if not enabled:
-        return validator
-    try:
-        from agent.cache import CachingValidator
-    except ImportError:
-        return validator
-    try:
-        return CachingValidator(validator)
-    except TypeError:
-        return validator
+class PerThread:
+    """A Validator that gives each worker thread its own validator from ``factory`` (closed by ``close``)."""
+
+    def __init__(self, factory):
+        self.factory, self._local, self._all, self._lock = factory, threading.local(), [], threading.Lock()
+
+    def get(self):
+        v = getattr(self._local, "validator", None)
+        if v is None:
+            v = self._local.validator = self.factory()
+            with self._lock:
+                self._all.append(v)
+        return v
+
+    def validate(self, bug, candidate):
+        return self.get().validate(bug, candidate)
+
+    def close(self) -> None:
+        with self._lock:
+            validators, self._all = self._all, []
+        for v in validators:
+            close = getattr(v, "close", None)
+            if close is not None:
+                close()
+
+
+def as_factory(validator_or_factory):
+    """A zero-argument validator factory from a factory or from a validator (then shared by every worker)."""
+    if hasattr(validator_or_factory, "validate"):
+        return lambda: validator_or_factory
+    if not callable(validator_or_factory):
+        raise TypeError("expected a Validator or a zero-argument callable returning one")
+    return validator_or_factory
+
+
+def check_resumable(done: dict[str, dict], model_spec: str, config: dict, path: Path) -> None:
+    """Kept rows must come from the same model and loop settings as this run (else mixing results)."""
+    for bug, d in done.items():
+        if "model" in d and (d["model"] != model_spec or d.get("config") != config):
+            what = "model " + repr(d["model"]) if d["model"] != model_spec else "loop settings " + repr(d.get("config"))
+            raise UserError(f"{path} already holds results of {bug} made with {what}; pass --fresh to start over "
+                            "or use another --out")
 
 
 def run_bugs(bugs, model, model_spec: str, validator_factory, config: LoopConfig, *, sessions_dir=None,
@@ -216,34 +253,36 @@ def run_bugs(bugs, model, model_spec: str, validator_factory, config: LoopConfig
     """Run one repair session per bug (resuming ``results``); returns outcome counts per bug.
 
     ``validator_factory`` is a zero-argument callable (one validator per worker) or a validator (shared).
+    A bug whose session raises an unexpected error is recorded as done with result ``error`` and the run goes on;
+    a ``UserError`` (bad model spec, unreachable server) or an interrupt stops the run (resumable).
     """
     batch = batch or BatchConfig()
     bugs = shard(list(bugs), batch.shard)
-    factory = validator_factory if callable(validator_factory) and not hasattr(validator_factory, "validate") \
-        else (lambda v=validator_factory: v)
     out_path = Path(results) if results else None
+    cache_path = out_path.with_suffix(".cache.jsonl") if out_path else None
     done: dict[str, dict] = {}
-    rows: list[dict] = []
-    if out_path and out_path.exists():
-        if batch.fresh:
-            out_path.unlink()
-        else:
-            done, rows = finished(read_rows(out_path))
-            write_clean(out_path, done, rows)
+    if out_path and batch.fresh:
+        for p in (out_path, cache_path):
+            if p.exists():
+                p.unlink()
+    elif out_path and out_path.exists():
+        done, rows = finished(read_rows(out_path))
+        check_resumable({b: d for b, d in done.items() if b in {x.id for x in bugs}}, model_spec,
+                        config_dict(config), out_path)
+        write_clean(out_path, done, rows)
     todo = [b for b in bugs if b.id not in done]
     if console and len(todo) < len(bugs):
         console.print(f"resuming {out_path}: {len(bugs) - len(todo)} bug(s) already done, {len(todo)} to run "
                       f"(--fresh starts over)")
+    per_thread = PerThread(as_factory(validator_factory))
+    validator = per_thread
+    if batch.cache:
+        from agent.cache import CachingValidator
+        validator = CachingValidator(per_thread, cache_path)
     out = ResultsFile(out_path)
     model = shareable(model) if batch.jobs > 1 else model
-    local = threading.local()
     per_bug: dict[str, Counter] = {}
     lock = threading.Lock()
-
-    def validator():
-        if not hasattr(local, "validator"):
-            local.validator = caching(factory(), batch.cache)
-        return local.validator
 
     def one(bug, progress, task):
         counts = Counter()
@@ -261,16 +300,21 @@ def run_bugs(bugs, model, model_spec: str, validator_factory, config: LoopConfig
                     raise OutOfBudget()
                 if batch.bug_seconds and time.monotonic() - started >= batch.bug_seconds:
                     raise OutOfBudget()
-            session = RepairSession(bug, model, validator(), config, tr, on_attempt)
+            session = RepairSession(bug, model, validator, config, tr, on_attempt)
+            error = ""
             try:
                 session.run()
-            except BaseException as e:
-                tr.log("end", result="error" if isinstance(e, Exception) else "interrupted", rounds=session.round,
-                       error=str(e)[:300])
+            except (UserError, KeyboardInterrupt, SystemExit) as e:
+                tr.log("end", result="interrupted" if not isinstance(e, UserError) else "error",
+                       rounds=session.round, error=str(e)[:300])
                 raise
+            except Exception as e:  # one broken bug must not stop a long batch: record it and go on
+                error = f"{type(e).__name__}: {e}"[:300]
+                tr.log("end", result="error", rounds=session.round, error=error)
             out.write({"bug": bug.id, "done": True, "result": _last_result(tr.path), "rounds": session.round,
                        "tries": sum(counts.values()), "seconds": round(time.monotonic() - started, 3),
-                       "session": tr.path.name})
+                       "session": tr.path.name, "model": model_spec, "config": config_dict(config),
+                       **({"error": error} if error else {})})
         with lock:
             per_bug[bug.id] = counts
         progress.advance(task)
@@ -287,15 +331,17 @@ def run_bugs(bugs, model, model_spec: str, validator_factory, config: LoopConfig
                 with ThreadPoolExecutor(batch.jobs, thread_name_prefix="repair") as pool:
                     futures = [pool.submit(one, bug, progress, task) for bug in todo]
                     wait(futures, return_when=FIRST_EXCEPTION)
-                    for f in futures:
-                        if f.done() and f.exception():
-                            for g in futures:
-                                g.cancel()
-                            raise f.exception()
-                    for f in futures:
-                        f.result()
+                    failed = next((f for f in futures if f.done() and not f.cancelled() and f.exception()), None)
+                    if failed is not None:
+                        for g in futures:
+                            g.cancel()
+                        raise failed.exception()
     finally:
         out.close()
+        if validator is not per_thread:
+            validator.close()  # closes per_thread too
+        else:
+            per_thread.close()
     if out_path:
         done, rows = finished(read_rows(out_path))
         ids = {b.id for b in bugs}
@@ -330,7 +376,8 @@ def merge(paths: list[str], out: str | Path) -> tuple[dict[str, Counter], list[s
         done, rows = finished(read_rows(p))
         for bug, d in done.items():
             if bug in all_done:
-                warnings.append(f"{bug} is done in more than one file; kept the first ({all_done[bug]['session']})")
+                warnings.append(f"{bug} is done in more than one file; kept the first "
+                                f"({all_done[bug].get('session')})")
                 continue
             all_done[bug] = d
             all_rows.extend(r for r in rows if r["bug"] == bug)

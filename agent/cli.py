@@ -32,32 +32,73 @@ def from_args(cls, args: argparse.Namespace):
 
 
 def load_bugs(args) -> list:
+    """The bugs named by --bugs/--ids: a JSONL manifest (default the samples) or Defects4J (``d4j:Lang-1``)."""
+    from agent import d4j
     from agent.bugs import SAMPLES, load_manifest, select
-    return select(load_manifest(args.bugs or SAMPLES), args.ids)
+
+    ids = getattr(args, "ids", None)
+    if d4j.is_d4j(args.bugs, ids):
+        if args.bugs and not d4j.is_d4j(args.bugs):
+            raise UserError("Defects4J ids (d4j:...) cannot be mixed with --bugs MANIFEST; run them separately")
+        return d4j.load_bugs(args.bugs, ids, work=getattr(args, "d4j_work", None),
+                             single_function=getattr(args, "single_function", False),
+                             single_hunk=getattr(args, "single_hunk", False))
+    if getattr(args, "single_function", False) or getattr(args, "single_hunk", False):
+        raise UserError("--single-function/--single-hunk filter Defects4J bugs; use --bugs d4j --ids Lang-1 ...")
+    return select(load_manifest(args.bugs or SAMPLES), ids)
 
 
-def add_bug_flags(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--bugs", help="JSONL manifest of bugs (default: the built-in samples)")
-    p.add_argument("--ids", nargs="*", help="only these bug ids")
+def add_bug_flags(p: argparse.ArgumentParser, ids: bool = True) -> None:
+    p.add_argument("--bugs", help="JSONL manifest of bugs (default: the built-in samples), or d4j for Defects4J "
+                                  "(also d4j:Lang-1,Chart-3)")
+    if ids:
+        p.add_argument("--ids", nargs="*", help="only these bug ids (Defects4J: d4j:Lang-1 or, with --bugs d4j, "
+                                                "Lang-1)")
+    p.add_argument("--d4j-work", help="where Defects4J bugs are checked out (default .repairchat/d4j, "
+                                      "REPAIRCHAT_D4J_WORK)")
+    p.add_argument("--single-function", action="store_true", help="Defects4J: only bugs whose fix changes one "
+                                                                  "method")
+    p.add_argument("--single-hunk", action="store_true", help="Defects4J: only bugs whose fix is one contiguous "
+                                                              "chunk in one file")
 
 
 def cmd_run(args) -> int:
-    from agent.batch import run_bugs
+    from agent.batch import BatchConfig, run_bugs
     from agent.loop import LoopConfig
     from agent.models import load_model
     from agent.report import console, summary_table
     from agent.validate import ValidationConfig, make_validator
 
-    bugs = load_bugs(args)
     config, vconfig = from_args(LoopConfig, args), from_args(ValidationConfig, args)
+    batch = from_args(BatchConfig, args)
+    bugs = load_bugs(args)
     model = load_model(args.model)
     con = console()
-    per_bug = run_bugs(bugs, model, args.model, make_validator(vconfig), config, sessions_dir=args.sessions_dir,
-                       results=args.out, console=con)
+    per_bug = run_bugs(bugs, model, args.model, lambda: make_validator(vconfig), config,
+                       sessions_dir=args.sessions_dir, results=args.out, console=con, batch=batch)
     con.print(summary_table(per_bug))
-    if args.out:
-        con.print(f"per-candidate results: {args.out}")
+    out = Path(args.out)
+    con.print(f"per-candidate results: {out} (CSV {out.with_suffix('.csv')}, chart {out.with_suffix('.png')})")
     return 0
+
+
+def cmd_merge(args) -> int:
+    from agent.batch import merge
+    from agent.report import console, summary_table
+
+    per_bug, warnings = merge(args.files, args.out)
+    con = console()
+    for w in warnings:
+        con.print(f"[yellow]warning:[/] {w}")
+    con.print(summary_table(per_bug, title=f"Outcomes per bug ({len(args.files)} file(s) merged)"))
+    out = Path(args.out)
+    con.print(f"merged results: {out} (CSV {out.with_suffix('.csv')}, chart {out.with_suffix('.png')})")
+    return 0
+
+
+def cmd_repl(args) -> int:
+    from agent.repl import repl
+    return repl(args)
 
 
 def cmd_demo(args) -> int:
@@ -97,12 +138,12 @@ def cmd_validate(args) -> int:
     from rich.progress import track
 
     from agent.batch import ResultsFile, result_row
-    from agent.bugs import SAMPLES, load_manifest, select
     from agent.report import candidates_table, console, summary_table
     from agent.validate import Candidate, ValidationConfig, make_validator
 
     rows = read_candidates(args.candidates)
-    bugs = {b.id: b for b in select(load_manifest(args.bugs or SAMPLES), sorted({r["bug"] for r in rows}))}
+    args.ids = sorted({r["bug"] for r in rows})
+    bugs = {b.id: b for b in load_bugs(args)}
     validator = make_validator(from_args(ValidationConfig, args))
     out, con = ResultsFile(args.out), console()
     per_bug: dict[str, list] = defaultdict(list)
@@ -141,8 +182,11 @@ def cmd_serve(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from agent.batch import BatchConfig
     from agent.loop import LoopConfig
-    from agent.validate import ValidationConfig
+    from agent.validate import VALIDATORS, ValidationConfig
+
+    VALIDATORS.setdefault("d4j", "agent.d4j:D4JValidator")  # `defects4j compile` + `defects4j test`
 
     parser = argparse.ArgumentParser(prog="repairchat", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -157,17 +201,44 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--out", default=".repairchat/results.jsonl", help="per-candidate results JSONL")
         add_dataclass_flags(p, LoopConfig)
         add_dataclass_flags(p, ValidationConfig)
+        add_dataclass_flags(p, BatchConfig)
         p.set_defaults(func=func)
+        if name == "demo":
+            p.set_defaults(fresh=True)  # the demo starts over each time (run resumes by default)
+
+    p = sub.add_parser("merge", help="merge the results JSONL of shards (--shard I/N) into one")
+    p.add_argument("files", nargs="+", help="results JSONL files of the shards")
+    p.add_argument("--out", required=True, help="merged results JSONL (CSV and PNG chart beside it)")
+    p.set_defaults(func=cmd_merge)
+
+    p = sub.add_parser("repl", help="interactive repair of one bug (slash commands; /help)")
+    p.add_argument("bug", help="bug id (of --bugs, default the samples) or d4j:Project-N")
+    add_bug_flags(p, ids=False)
+    p.add_argument("--model", default="demo", help="model spec (default demo); /model switches it")
+    p.add_argument("--samples", type=int, default=1, help="replies asked for per /run (default: 1)")
+    p.add_argument("--feedback-chars", type=int, default=1200, help="bound on the failure text sent back")
+    p.add_argument("--sessions-dir", help="where the transcript goes (default .repairchat/sessions)")
+    p.add_argument("--history", default=".repairchat/repl-history", help="input history file")
+    add_dataclass_flags(p, ValidationConfig)
+    p.set_defaults(func=cmd_repl)
 
     p = sub.add_parser("validate", help="validate given candidates (JSONL: bug, candidate, text, kind)")
-    add_bug_flags(p)
+    add_bug_flags(p, ids=False)
     p.add_argument("--candidates", required=True)
     p.add_argument("--out", default=".repairchat/validate-results.jsonl", help="results JSONL")
     add_dataclass_flags(p, ValidationConfig)
     p.set_defaults(func=cmd_validate)
 
-    p = sub.add_parser("replay", help="re-validate a transcript's patches and report differing outcomes")
+    p = sub.add_parser("replay", help="rerun a transcript through the loop (golden test), re-validate its patches, "
+                                      "or continue it with a live model")
     p.add_argument("file")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--revalidate", action="store_true", help="re-validate every recorded patch; compare outcomes")
+    mode.add_argument("--continue", dest="cont", action="store_true",
+                      help="resume the conversation at its last turn with --model (appends to FILE)")
+    p.add_argument("--model", help="live model spec for --continue")
+    p.add_argument("--rounds", type=int, default=3, help="--continue: further model turns (default: 3)")
+    p.add_argument("--samples", type=int, help="--continue: replies per turn (default: as recorded)")
     add_dataclass_flags(p, ValidationConfig)
     p.set_defaults(func=cmd_replay)
 

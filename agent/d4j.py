@@ -1,11 +1,14 @@
 """Defects4J bugs through the ``defects4j`` command line.
 
-Ids look like ``d4j:Lang-1`` (or ``Lang-1`` with ``--bugs d4j``). A bug is checked out once (buggy version) into
+Ids look like ``d4j:Lang-1`` (or ``Lang-1`` with ``--bugs d4j``); the loaded bug's id is the Defects4J one,
+``Lang-1`` (results, transcripts and scratch folders use it; a ``:`` would break classpaths). A bug is checked out once (buggy version) into
 ``<work>/<Project>-<id>b`` with ``defects4j checkout``; its source/test folders, test classpath and triggering
 tests come from ``defects4j export``. The buggy method and chunk are located from the bug's source patch
 ``$D4J_HOME/framework/projects/<P>/patches/<id>.src.patch`` (a unified diff from the fixed to the buggy
-version, so ``+`` lines are buggy lines) with tree-sitter. Validation is repairchat's own (javac + RepairRunner on
-the exported classpath), not ``defects4j test``.
+version, so ``+`` lines are buggy lines) with tree-sitter. The checkout is compiled once with ``defects4j compile``
+so the exported classpath's build folders exist. Validation is repairchat's own by default (javac + RepairRunner on
+the exported classpath); ``--validator d4j`` (``D4JValidator``) instead runs ``defects4j compile`` and
+``defects4j test`` in a scratch copy and reads its ``failing_tests`` file.
 """
 
 from __future__ import annotations
@@ -13,7 +16,9 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
 import subprocess
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,17 +69,31 @@ def d4j_home(exe: str) -> Path:
     return Path(env) if env else Path(os.path.realpath(exe)).parent.parent.parent
 
 
-def call(args: list[str], timeout: float = 900) -> str:
-    exe = executable()
+def run(args: list[str], timeout: float) -> tuple[int | None, str, str]:
+    """(returncode or None on timeout, stdout, stderr) of ``defects4j ARGS``; a hung run's process group is killed."""
+    proc = subprocess.Popen([executable(), *args], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, errors="replace", start_new_session=True)
     try:
-        res = subprocess.run([exe, *args], capture_output=True, text=True, timeout=timeout,
-                             start_new_session=True)
+        out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
-        raise UserError(f"defects4j {' '.join(args)} timed out after {timeout:g}s") from None
-    if res.returncode != 0:
-        tail = (res.stderr or res.stdout).strip().splitlines()[-1:] or ["(no output)"]
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        out, err = proc.communicate()
+        return None, out, err
+    return proc.returncode, out, err
+
+
+def call(args: list[str], timeout: float = 900) -> str:
+    """stdout of ``defects4j ARGS``; failure or timeout is a one-line UserError."""
+    code, out, err = run(args, timeout)
+    if code is None:
+        raise UserError(f"defects4j {' '.join(args)} timed out after {timeout:g}s")
+    if code != 0:
+        tail = (err or out).strip().splitlines()[-1:] or ["(no output)"]
         raise UserError(f"defects4j {' '.join(args)} failed: {tail[0][:200]}")
-    return res.stdout
+    return out
 
 
 def export(prop: str, workdir: Path) -> str:
@@ -109,25 +128,30 @@ def parse_patch(text: str) -> list[Hunk]:
             fs, bs = int(m.group(1)), int(m.group(2))
             fixed, buggy, changed = [], [], []
             bl = bs
+            deleted_after = None  # a run of '-' lines not (yet) followed by '+': a pure deletion after this line
             i += 1
             while i < len(lines) and not lines[i].startswith(("@@", "diff ", "--- ", "+++ ")):
                 ln = lines[i]
                 tag, body = (ln[:1], ln[1:]) if ln else (" ", "")
-                if tag == "\\":
-                    pass
-                elif tag == "+":
+                if tag == "+":
                     buggy.append(body)
                     changed.append(bl)
                     bl += 1
+                    deleted_after = None  # the '-' run was replaced: the '+' lines are the change
                 elif tag == "-":
                     fixed.append(body)
-                    if not changed or changed[-1] != max(bl - 1, 1):
-                        changed.append(max(bl - 1, 1))
-                else:
+                    if deleted_after is None:
+                        deleted_after = max(bl - 1, 1)
+                elif tag != "\\":
+                    if deleted_after is not None:
+                        changed.append(deleted_after)
+                        deleted_after = None
                     fixed.append(body)
                     buggy.append(body)
                     bl += 1
                 i += 1
+            if deleted_after is not None:
+                changed.append(deleted_after)
             hunks.append(Hunk(file, fs, tuple(fixed), bs, tuple(buggy), tuple(sorted(set(changed)))))
             continue
         i += 1
@@ -168,9 +192,15 @@ def locate(buggy_src: str, hunks: list[Hunk], bug_id: str) -> tuple[Location, st
     single_function = len(names) == 1 and all(owners)
     in_method = [n for n, m in zip(changed, owners) if m == method]
     lines = (min(in_method), max(in_method))
-    fixed = java.find_method(fixed_source(buggy_src, hunks), method.name, None)
+    fixed = java.find_method(fixed_source(buggy_src, hunks), method.name, lines[0])
     facts = {"single_function": single_function, "hunks": blocks(changed), "files": 1}
-    return Location(file, method.name, lines), fixed.text if fixed else None, facts
+    return Location(file, method.name, lines), method_text(fixed.text) if fixed else None, facts
+
+
+def method_text(text: str) -> str:
+    """A method's declaration as cut from a file (continuation lines keep the file's indent) as plain text."""
+    from agent.history import method_text as plain
+    return plain(text)
 
 
 def checkout(project: str, number: int, work: Path) -> Path:
@@ -181,6 +211,7 @@ def checkout(project: str, number: int, work: Path) -> Path:
             shutil.rmtree(target)
         target.parent.mkdir(parents=True, exist_ok=True)
         call(["checkout", "-p", project, "-v", f"{number}b", "-w", str(target)])
+        call(["compile", "-w", str(target)])  # builds what the exported classpath names (and checks the checkout)
         marker.write_text("ok\n")
     return target
 
@@ -206,7 +237,7 @@ def load_bug(bug_id: str, work: Path) -> Bug:
     facts["files"] = len(files)
     facts["single_function"] = facts["single_function"] and len(files) == 1
     loc = Location(path, loc.method, loc.lines)
-    return Bug(id=f"d4j:{project}-{number}", root=root, source_roots=(src_dir,), test_roots=(test_dir,),
+    return Bug(id=f"{project}-{number}", root=root, source_roots=(src_dir,), test_roots=(test_dir,),
                classpath=tuple(str(root / p) if not os.path.isabs(p) else p for p in classpath),
                failing_tests=failing, location=loc, fixed_method=fixed,
                description=f"Defects4J {project}-{number}", extra={"d4j": facts})
@@ -230,3 +261,48 @@ def load_bugs(bugs_arg: str | None, ids: list[str] | None, *, work: str | Path |
     if not bugs:
         raise UserError("no Defects4J bug left after --single-function/--single-hunk filtering")
     return bugs
+
+
+ANT_PREFIX = re.compile(r"^\s*\[javac\] ?", re.MULTILINE)
+
+
+class D4JValidator:
+    """``--validator d4j``: ``defects4j compile`` + ``defects4j test`` in a scratch copy (the Defects4J reference)."""
+
+    def __init__(self, config=None):
+        from agent.validate import ValidationConfig
+        self.config = config or ValidationConfig()
+
+    def validate(self, bug: Bug, candidate):
+        from agent.validate import Outcome, count_tests, patch
+        from agent.workspace import Workspace
+        from extractors import failures as fparse
+
+        if not (bug.root / ".defects4j.config").is_file():
+            raise UserError(f"--validator d4j validates Defects4J checkouts only (d4j:Project-N), not {bug.id}")
+        started = time.monotonic()
+        patched = patch(bug, candidate)
+        if isinstance(patched, Outcome):
+            return Outcome(patched.kind, code=patched.code, seconds=time.monotonic() - started, detail=patched.detail)
+        source, code = patched
+        with Workspace(bug) as ws:
+            ws.write(source)
+            rc, out, err = run(["compile", "-w", str(ws.root)], self.config.compile_timeout)
+            if rc != 0:
+                text = ANT_PREFIX.sub("", out + "\n" + err)
+                errors = fparse.parse_javac(text)
+                detail = "defects4j compile timed out" if rc is None else ("" if errors else text.strip()[-500:])
+                return Outcome("compile-error", tuple(errors), code, time.monotonic() - started, detail)
+            budget = self.config.test_timeout * (count_tests(ws.root, bug.test_roots) + 1) + 60
+            rc, out, err = run(["test", "-w", str(ws.root)], budget)
+            seconds = time.monotonic() - started
+            if rc is None:
+                return Outcome("timeout", (fparse.TestTimeout("defects4j test", budget),), code, seconds,
+                               f"defects4j test ran over {budget:g}s")
+            report = ws.root / "failing_tests"
+            found = fparse.parse_failing_tests(report.read_text(encoding="utf-8", errors="replace")) \
+                if report.is_file() else []
+            if found or rc != 0:
+                return Outcome("test-failure", tuple(found), code, seconds,
+                               "" if found else (err or out).strip()[-500:])
+            return Outcome("plausible", (), code, seconds)

@@ -7,6 +7,7 @@ walks the events with the same ``History`` and ends in the state the REPL was in
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass, field, fields
 
 from agent.errors import UserError
@@ -14,6 +15,14 @@ from agent.loop import Attempt, LoopConfig
 from agent.validate import Outcome
 
 CHECKPOINTS = ("run", "say", "apply")  # actions that change code or chat (undoable)
+
+
+def method_text(code: str | None) -> str | None:
+    """A method as applied in the file (continuation lines carry the file's indent) back to plain text."""
+    if not code or "\n" not in code:
+        return code
+    first, rest = code.split("\n", 1)
+    return first + "\n" + textwrap.dedent(rest)
 
 
 @dataclass
@@ -56,6 +65,7 @@ class History:
 def rebuild(events: list[dict], where: str = "transcript") -> tuple[State, History]:
     """The state at the end of a transcript (messages, attempts, round, code), honouring undo/redo actions."""
     state, history = State(), History()
+    prev = None
     for n, e in enumerate(events[1:], 2):
         try:
             kind = e["type"]
@@ -66,8 +76,10 @@ def rebuild(events: list[dict], where: str = "transcript") -> tuple[State, Histo
                 outcome = Outcome.from_dict(e["outcome"])
                 state.attempts.append(Attempt(int(e["round"]), int(e.get("sample", 0)), e["raw"], outcome))
                 state.round = max(state.round, int(e["round"]))
-                if e.get("sample", 0) == 0:
-                    state.code, state.outcome = outcome.code or state.code, outcome
+                first = prev != "reply"  # one model turn's replies are consecutive events
+                best = state.outcome is not None and state.outcome.plausible
+                if first or (outcome.plausible and not best):  # the REPL keeps the turn's first plausible reply
+                    state.code, state.outcome = method_text(outcome.code) or state.code, outcome
                 state.pending = True
             elif kind == "action":
                 name = e["name"]
@@ -81,6 +93,7 @@ def rebuild(events: list[dict], where: str = "transcript") -> tuple[State, Histo
                     state = (history.undo if name == "undo" else history.redo)(state) or state
         except (KeyError, TypeError, ValueError) as err:
             raise UserError(f"{where}: event {n} is malformed ({type(err).__name__}: {err})") from None
+        prev = e.get("type")
     return state, history
 
 

@@ -38,6 +38,9 @@ def outcome_chart(per_bug: dict[str, Counter], path: str | Path, title: str = "o
         fixed = sum(1 for c in per_bug.values() if c["plausible"])
         ax.set_title(f"{title}: {fixed}/{len(labels)} bugs with a plausible patch")
         ax.set_ylabel("candidates")
+        from matplotlib.ticker import MaxNLocator
+        for a in (ax, ax_total):
+            a.yaxis.set_major_locator(MaxNLocator(integer=True))
         ax.tick_params(axis="x", labelrotation=60, labelsize=8)
         ax.legend(fontsize=8)
         fig.tight_layout()

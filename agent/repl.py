@@ -4,13 +4,17 @@ A prompt-toolkit session (history in ``.repairchat/repl-history``, slash-command
 with Esc-Enter) over one ``agent.loop.RepairSession``. Slash commands are the ``cmd_*`` methods of
 ``Commands``; their docstrings are the ``/help``. Plain text is added as a user message and sent (``/run``).
 All output goes through one ``ReplIO``, which also logs every action to the session's transcript (messages and
-replies are logged by the loop itself).
+replies are logged by the loop itself), failed commands included. When stdin is not a terminal the lines are read
+plainly (``printf '/run\n/diff\n' | repairchat repl BUG``).
+
+The user's files are never written: /test validates in a scratch copy, /apply only reads FILE, /save writes a
+patch file.
 """
 
 from __future__ import annotations
 
 import difflib
-import shlex
+import sys
 from pathlib import Path
 
 from rich.console import Console
@@ -19,9 +23,9 @@ from rich.panel import Panel
 from rich.syntax import Syntax
 
 from agent.errors import UserError
-from agent.history import History, State
-from agent.loop import LoopConfig, LoopEnd, Plausible, RepairSession, config_dict
-from agent.report import candidates_table, first_failure, kind_text
+from agent.history import History, State, method_text
+from agent.loop import LoopConfig, LoopEnd, RepairSession, config_dict
+from agent.report import candidates_table
 from agent.validate import Candidate, Outcome
 
 
@@ -120,7 +124,12 @@ class Commands:
             else:
                 self.say(line.rstrip())
         except UserError as e:
+            self.io.action("error", input=text, message=str(e))
             self.io.error(str(e))
+        except Exception as e:  # a broken command must not end the session (nor print a traceback)
+            message = f"{type(e).__name__}: {e}".splitlines()[0][:300]
+            self.io.action("error", input=text, message=message)
+            self.io.error(message)
 
     def say(self, text: str) -> None:
         self.checkpoint("say", text=text)
@@ -131,7 +140,7 @@ class Commands:
     def applied_note(self) -> dict | None:
         """The user turn describing code the user applied since the model's last reply (sent before /run)."""
         last = self.session.attempts[-1].outcome.code if self.session.attempts else None
-        if self.code is None or self.code == last:
+        if self.code is None or self.code == method_text(last):
             return None
         text = f"I changed the method to:\n\n```java\n{self.code}\n```\n"
         if self.outcome is not None:
@@ -150,9 +159,7 @@ class Commands:
         try:
             with self.io.console.status("asking the model and validating ..."):
                 s.step()
-        except Plausible:
-            pass
-        except LoopEnd:
+        except LoopEnd:  # Plausible (Exhausted cannot happen: rounds grow with each turn)
             pass
         new = s.attempts[before:]
         for a in new:
@@ -161,7 +168,7 @@ class Commands:
             self.io.outcomes(f"round {s.round}", [(f"r{a.round}s{a.sample}", a.outcome) for a in new])
             best = next((a for a in new if a.outcome.plausible), new[0])
             if best.outcome.code:
-                self.code = best.outcome.code
+                self.code = method_text(best.outcome.code)
             self.outcome = best.outcome
             if best.outcome.plausible:
                 self.io.info("[bold green]plausible patch[/]: all tests pass. /diff shows it, /save writes it.")
@@ -185,15 +192,24 @@ class Commands:
             self.io.info(render_feedback(outcome.failures) if outcome.failures else outcome.detail[:600])
 
     def diff_text(self) -> str:
-        return "".join(difflib.unified_diff(self.buggy.splitlines(keepends=True),
-                                            (self.current.rstrip("\n") + "\n").splitlines(keepends=True)
-                                            if self.code is not None else self.buggy.splitlines(keepends=True),
-                                            "buggy", "current"))
+        """Unified diff of the buggy file against the file with the current code in place ('' when unchanged)."""
+        from agent.workspace import ApplyError, apply
+        if self.code is None:
+            return ""
+        source = self.bug.read_source()
+        try:
+            patched = apply(source, self.bug.location, self.code, "method").source
+        except ApplyError as e:
+            raise UserError(f"the current code cannot be put into {self.bug.location.file}: {e}") from None
+        f = self.bug.location.file
+        return "".join(difflib.unified_diff(source.splitlines(keepends=True), patched.splitlines(keepends=True),
+                                            f"a/{f}", f"b/{f}"))
 
     def cmd_diff(self, arg: str = "") -> None:
-        """/diff: unified diff of the buggy method against the current code."""
-        self.io.action("diff")
-        self.io.diff(self.diff_text())
+        """/diff: unified diff of the buggy file against the file with the current code."""
+        text = self.diff_text()
+        self.io.action("diff", diff=text)
+        self.io.diff(text)
 
     def cmd_apply(self, arg: str = "") -> None:
         """/apply FILE|paste: make a method from FILE (or pasted text, ended with Esc-Enter) the current code."""
@@ -212,7 +228,7 @@ class Commands:
         resolved = resolve(self.bug, Candidate(text, "reply"))
         if isinstance(resolved, Outcome):
             raise UserError(f"/apply: no method {self.bug.location.method} found in the text ({resolved.detail})")
-        code = resolved[0]
+        code = method_text(resolved[0])
         self.checkpoint("apply", code=code, source=arg)
         self.code, self.outcome = code, None
         self.io.info(f"applied {len(code.splitlines())} line(s) as the current code; /test validates it")
@@ -254,6 +270,7 @@ class Commands:
     def cmd_model(self, arg: str = "") -> None:
         """/model SPEC: switch the model (hf:PATH, openai:MODEL@URL, replay:FILE, demo); no SPEC shows it."""
         if not arg:
+            self.io.action("model", show=self.model_spec)
             self.io.info(f"model: {self.model_spec}")
             return
         from agent.models import load_model
@@ -264,16 +281,15 @@ class Commands:
 
     def cmd_save(self, arg: str = "") -> None:
         """/save [FILE]: write the current code as a patch of the buggy file (default .repairchat/<bug>.patch)."""
-        from agent.workspace import apply
-        source = self.bug.read_source()
-        patched = apply(source, self.bug.location, self.current, "method").source
+        text = self.diff_text()
+        if not text:
+            raise UserError("nothing to save: the current code is the buggy method (/run or /apply first)")
         name = "".join(c if c.isalnum() or c in "-_." else "_" for c in self.bug.id)
-        path = Path(arg or f".repairchat/{name}.patch")
+        path = Path(arg or f".repairchat/{name}.patch").expanduser()
+        if path.resolve() == self.bug.source_file.resolve():
+            raise UserError(f"/save writes a patch file, not the buggy source {path}; pick another FILE")
         path.parent.mkdir(parents=True, exist_ok=True)
-        f = self.bug.location.file
-        path.write_text("".join(difflib.unified_diff(source.splitlines(keepends=True),
-                                                     patched.splitlines(keepends=True), f"a/{f}", f"b/{f}")),
-                        encoding="utf-8")
+        path.write_text(text, encoding="utf-8")
         self.io.action("save", path=str(path))
         where = f"; transcript {self.session.transcript.path}" if self.session.transcript else ""
         self.io.info(f"saved the patch to {path}{where}")
@@ -285,6 +301,7 @@ class Commands:
 
     def cmd_help(self, arg: str = "") -> None:
         """/help: list the commands; plain text is sent to the model as your message."""
+        self.io.action("help")
         for name in self.commands():
             doc = (getattr(self, "cmd_" + name).__doc__ or "").strip().splitlines()[0]
             self.io.info(doc.replace("[", "\\["))
@@ -327,8 +344,21 @@ def prompt_session(commands: list[str], history_path: Path | None = None, input=
                          completer=completer(commands), key_bindings=kb, input=input, output=output)
 
 
+class PlainSession:
+    """Line input when stdin is not a terminal (piped commands); same ``prompt`` interface as PromptSession."""
+
+    def __init__(self, stream=None):
+        self.stream = stream or sys.stdin
+
+    def prompt(self, message: str = "", multiline: bool = False) -> str:
+        line = self.stream.readline()
+        if not line:
+            raise EOFError
+        return line.rstrip("\n")
+
+
 def loop(cmds: Commands, session) -> None:
-    """Read lines until /quit or EOF (Ctrl-D); Ctrl-C clears the line."""
+    """Read lines until /quit or EOF (Ctrl-D); Ctrl-C clears the line or stops the running command."""
     cmds.start()
     while not cmds.done:
         try:
@@ -337,7 +367,11 @@ def loop(cmds: Commands, session) -> None:
             continue
         except EOFError:
             break
-        cmds.handle(line)
+        try:
+            cmds.handle(line)
+        except KeyboardInterrupt:
+            cmds.io.action("interrupted", input=line.strip())
+            cmds.io.error("interrupted; /undo rewinds a half-done turn")
 
 
 def repl(args) -> int:
@@ -350,17 +384,27 @@ def repl(args) -> int:
     args.ids = [args.bug]
     bug = load_bugs(args)[0]
     model = load_model(args.model)
-    config = LoopConfig(rounds=1000, samples=args.samples, feedback_chars=args.feedback_chars)
+    try:
+        config = LoopConfig(rounds=1000, samples=args.samples, feedback_chars=args.feedback_chars)
+    except ValueError as e:
+        raise UserError(f"bad option: {e}") from None
     validator = make_validator(from_args(ValidationConfig, args))
     console = Console(highlight=False)
     with Transcript.create(args.sessions_dir, bug.to_dict(), args.model, config_dict(config)) as tr:
-        ps = prompt_session([], Path(".repairchat/repl-history"))
+        if sys.stdin.isatty():
+            ps = prompt_session([], Path(args.history) if args.history else None)
+        else:
+            ps = PlainSession()
         io = ReplIO(console, tr, lambda prompt, multiline: ps.prompt(prompt, multiline=multiline))
         cmds = Commands(bug, model, args.model, validator, io, config, tr)
-        ps.completer = completer(cmds.commands())
+        if hasattr(ps, "completer"):
+            ps.completer = completer(cmds.commands())
         try:
             loop(cmds, ps)
         finally:
             cmds.end()
+            close = getattr(validator, "close", None)
+            if close is not None:
+                close()
         console.print(f"transcript: {tr.path}")
     return 0

@@ -86,7 +86,9 @@ def golden(events: list[dict], path, validator):
     from agent.models.replay import ReplayModel
 
     bug = session_bug(events, path)
-    session = RepairSession(bug, ReplayModel(events, str(path)), validator, loop_config(events))
+    config = loop_config(events)
+    config.rounds = max([config.rounds] + [e["round"] for e in events if e["type"] == "reply"])  # --continue'd
+    session = RepairSession(bug, ReplayModel(events, str(path)), validator, config)
     note = ""
     try:
         session.run()

@@ -9,8 +9,12 @@ from rich.table import Table
 
 from agent.validate import KINDS
 
+HEADERS = {"test-failure": "test\nfail", "compile-error": "compile\nerror", "timeout": "time\nout",
+           "extract-failed": "extract\nfail", "apply-failed": "apply\nfail"}
+MAIN = ("plausible", "test-failure", "compile-error", "timeout")  # always columns of the summary
 STYLE = {"plausible": "bold green", "test-failure": "yellow", "compile-error": "red", "timeout": "magenta",
-         "extract-failed": "dim", "apply-failed": "dim red"}
+         "extract-failed": "dim", "apply-failed": "dim red", "exhausted": "yellow", "budget": "yellow",
+         "error": "bold red", "interrupted": "dim"}
 
 
 def first_failure(outcome) -> str:
@@ -27,7 +31,10 @@ def first_failure(outcome) -> str:
 
 
 def kind_text(kind: str) -> str:
-    return f"[{STYLE.get(kind, '')}]{kind}[/]"
+    """``kind`` (an outcome or a session result) as rich markup, styled when known."""
+    from rich.markup import escape
+    style = STYLE.get(kind)
+    return f"[{style}]{escape(kind)}[/]" if style else escape(str(kind))
 
 
 def candidates_table(title: str, rows: list[tuple[str, object]]) -> Table:
@@ -41,13 +48,18 @@ def candidates_table(title: str, rows: list[tuple[str, object]]) -> Table:
 
 
 def summary_table(per_bug: dict[str, Counter], title: str = "Outcomes per bug") -> Table:
-    """Counts of each outcome kind per bug and in total; 'fixed' says whether any candidate was plausible."""
-    t = Table(title=title, title_justify="left")
-    t.add_column("bug")
-    t.add_column("fixed")
-    kinds = [k for k in KINDS if any(c[k] for c in per_bug.values())] or ["plausible"]
+    """Counts of each outcome kind per bug and in total; 'fixed' says whether any candidate was plausible.
+
+    The main kinds (plausible, test-failure, compile-error, timeout) are always columns, the others when they
+    occur; two-line headers and no inner borders keep it within 80 columns."""
+    from rich import box
+
+    t = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
+    t.add_column("bug", no_wrap=True)
+    t.add_column("fixed", no_wrap=True)
+    kinds = [k for k in KINDS if k in MAIN or any(c[k] for c in per_bug.values())]
     for k in kinds:
-        t.add_column(k, justify="right")
+        t.add_column(HEADERS.get(k, k), justify="right", no_wrap=True)
     total = Counter()
     for bug, counts in per_bug.items():
         total.update(counts)

@@ -7,6 +7,7 @@ removed afterwards, whatever happens.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 import textwrap
@@ -79,6 +80,11 @@ def apply(source: str, loc: Location, code: str, kind: str) -> Patched:
     raise ApplyError(f"unknown candidate kind {kind!r} (method or chunk)")
 
 
+def safe_name(text: str) -> str:
+    """``text`` usable in a folder name on a classpath (no ``:``, ``/`` or spaces)."""
+    return re.sub(r"[^\w.-]", "_", text)
+
+
 class Workspace:
     """A scratch copy of a bug's project, removed on exit: ``with Workspace(bug) as ws: ws.write(text)``."""
 
@@ -88,7 +94,7 @@ class Workspace:
         self.tmp: Path | None = None
 
     def __enter__(self) -> "Workspace":
-        self.tmp = Path(tempfile.mkdtemp(prefix=f"repairchat-{self.bug.id}-", dir=self._parent))
+        self.tmp = Path(tempfile.mkdtemp(prefix=f"repairchat-{safe_name(self.bug.id)}-", dir=self._parent))
         shutil.copytree(self.bug.root, self.root, ignore=IGNORED)
         return self
 

@@ -15,6 +15,7 @@ Modules:
   ``finetune.generate`` batched beam-search candidate generation -> candidates JSONL
   ``finetune.demo``     ``ensure_demo_model``: a cached tiny model that memorises given chats
   ``finetune.cli``      ``add_parser(subparsers)`` for ``repairchat finetune ...``
+  ``finetune.testing``  tiny base model + trained LoRA adapter shared by tests and benchmarks (built once)
 """
 
 FILL_ME = "<FILL_ME>"

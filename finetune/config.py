@@ -2,7 +2,8 @@
 
 Every field carries ``metadata={"help": ...}`` (like peft's ``LoraConfig``); ``__post_init__`` validates and raises
 ``UserError`` (``agent.errors.UserError`` when importable, else ``ValueError``) with a one-line message.
-Configs load from JSON or TOML (``tomllib``): ``TrainConfig.load("train.toml")``. Unknown keys are errors.
+Configs load from JSON, TOML (``tomllib``) or YAML (pyyaml): ``TrainConfig.load("train.toml")``. Unknown keys
+are errors.
 """
 from __future__ import annotations
 
@@ -17,6 +18,10 @@ try:  # the colleague-owned exception family; fall back to ValueError when absen
 except Exception:  # pragma: no cover
     class UserError(ValueError):  # type: ignore[no-redef]
         """A one-line message naming the problem and the fix."""
+
+
+# agent.validate.CANDIDATE_KINDS (kept literal here: importing agent.validate pulls in the Java tooling)
+CANDIDATE_KINDS = ("method", "chunk", "reply", "fill-reply")
 
 
 def _f(default: Any, help: str, **kw: Any) -> Any:
@@ -47,13 +52,21 @@ class _Loadable:
         if not path.is_file():
             raise UserError(f"config {path} not found; pass an existing .json or .toml file")
         text = path.read_text(encoding="utf-8")
+        suffix = path.suffix.lower()
         try:
-            if path.suffix.lower() == ".toml":
+            if suffix == ".toml":
                 data = tomllib.loads(text)
+            elif suffix in (".yaml", ".yml"):
+                import yaml  # pyyaml (an accelerate dependency), only for YAML configs
+                data = yaml.safe_load(text)
             else:
                 data = json.loads(text)
-        except (tomllib.TOMLDecodeError, json.JSONDecodeError) as e:
-            raise UserError(f"config {path}: malformed {path.suffix.lstrip('.') or 'JSON'} ({e})") from None
+        except Exception as e:  # tomllib/json/yaml parse errors
+            kind = {".toml": "TOML", ".yaml": "YAML", ".yml": "YAML"}.get(suffix, "JSON")
+            msg = " ".join(str(e).split())[:160]
+            raise UserError(f"config {path}: malformed {kind} ({msg}); fix the file") from None
+        if not isinstance(data, dict):
+            raise UserError(f"config {path}: expected a table/object of settings at the top level")
         # TOML users may nest everything under [train]/[generate]/...
         if len(data) == 1 and isinstance(next(iter(data.values())), dict) and next(iter(data)) not in {
                 f.name for f in fields(cls)}:
@@ -98,6 +111,8 @@ class DataConfig(_Loadable):
     megadiff: list = _f([], "JSONL/parquet files of {id, diff} or {id, before, after} single-function changes")
     juliet: list = _f([], "JSONL files of {id, cwe, bad, good} CWE method pairs (Juliet style)")
     manifests: list = _f([], "bug manifests (agent.bugs JSONL) whose entries carry location.lines + fixed_chunk")
+    transcripts: list = _f([], "repairchat transcripts (files or folders): plausible sessions become multi-turn chats")
+    chat: bool = _f(False, "write IR samples as single-turn chats ({messages}) instead of {input, output}")
     tokenizer: str | None = _f(None, "tokenizer dir used to count tokens (None: whitespace/char estimate)")
     max_tokens: int = _f(1024, "keep samples whose input and output each fit this many tokens")
     dev_fraction: float = _f(0.1, "fraction of samples held out as the dev split")
@@ -108,7 +123,7 @@ class DataConfig(_Loadable):
         _positive(self, "max_tokens")
         if not 0.0 <= self.dev_fraction < 1.0:
             raise UserError(f"DataConfig.dev_fraction must be in [0, 1) (got {self.dev_fraction})")
-        for n in ("megadiff", "juliet", "manifests"):
+        for n in ("megadiff", "juliet", "manifests", "transcripts"):
             v = getattr(self, n)
             if isinstance(v, str):
                 setattr(self, n, [v])
@@ -190,20 +205,23 @@ class GenerateConfig(_Loadable):
     batch_size: int = _f(4, "inputs per generate() call (left padded)")
     do_sample: bool = _f(False, "sample instead of beam search")
     temperature: float = _f(1.0, "sampling temperature (do_sample only)")
-    kind: str | None = _f(None, "candidate kind override: chunk | method | reply (default from the input)")
+    kind: str | None = _f(None, "candidate kind override: chunk | method | reply | fill-reply (default: chunk for "
+                              "{input} records, reply for {messages} records)")
     device: str | None = _f(None, "torch device (default cuda when available, else cpu)")
     seed: int = _f(0, "random seed (sampling)")
 
     def __post_init__(self) -> None:
         _positive(self, "num_beams", "num_return", "max_new_tokens", "batch_size", "temperature")
+        if isinstance(self.early_stopping, str) and self.early_stopping.lower() in ("false", "0", "no", "true", "1"):
+            self.early_stopping = self.early_stopping.lower() in ("true", "1")  # from a flag
         if self.early_stopping is True or self.early_stopping not in (False, "never"):
             raise UserError(f"GenerateConfig.early_stopping must be 'never' or false (got {self.early_stopping!r}); "
                             f"true stops at the first num_beams finished hypotheses and can drop the best one")
         if not self.do_sample and self.num_return > self.num_beams:
             raise UserError(f"GenerateConfig.num_return ({self.num_return}) must be <= num_beams "
                             f"({self.num_beams}) for beam search")
-        if self.kind is not None and self.kind not in ("chunk", "method", "reply"):
-            raise UserError(f"GenerateConfig.kind must be chunk, method or reply (got {self.kind!r})")
+        if self.kind is not None and self.kind not in CANDIDATE_KINDS:
+            raise UserError(f"GenerateConfig.kind must be one of {', '.join(CANDIDATE_KINDS)} (got {self.kind!r})")
 
 
 @dataclass

@@ -54,8 +54,10 @@ def parse_unified_diff(diff: str) -> list[Op] | None:
     ops: list[Op] = []
     hunks = 0
     for raw in diff.splitlines():
-        if raw.startswith(("diff --git", "index ", "--- ", "+++ ", "new file", "deleted file", "similarity")):
-            continue
+        if hunks == 0 and not raw.startswith("@@"):
+            if raw.startswith(("diff --git", "index ", "--- ", "+++ ", "new file", "deleted file", "similarity",
+                               "old mode", "new mode", "rename ")):
+                continue  # file headers (inside a hunk "--- x" is a removed "-- x" line)
         if raw.startswith("@@"):
             hunks += 1
             if hunks > 1:
@@ -322,14 +324,52 @@ def chat_record(sample: Sample, feedback: Sequence[tuple[str, str]] = (), system
     return {"id": sample.id, "messages": msgs}
 
 
+def chats_from_transcript(path: str | Path) -> list[dict]:
+    """Multi-turn training chats from a repairchat transcript (``sessions/``): for every plausible reply, the
+    messages the model had seen (system, task, earlier attempts, feedback turns) plus that reply as the last
+    assistant turn. Sessions without a plausible reply give nothing."""
+    from sessions.transcript import read
+    events = read(path)
+    session = str(events[0].get("session") or Path(path).stem)
+    msgs: list[dict] = []
+    out: list[dict] = []
+    for e in events:
+        if e["type"] == "message" and e.get("role") in ("system", "user", "assistant"):
+            msgs.append({"role": e["role"], "content": e.get("content", "")})
+        elif e["type"] == "reply" and (e.get("outcome") or {}).get("kind") == "plausible" and msgs:
+            out.append({"id": f"{session}-r{e.get('round', 0)}s{e.get('sample', 0)}",
+                        "messages": msgs + [{"role": "assistant", "content": e.get("raw", "")}],
+                        "source": "transcript"})
+    return out
+
+
 def shipped(name: str) -> Path:
     """Path of a dataset shipped in finetune/data/ (``megadiff_sample.jsonl``, ``juliet_sample.jsonl``)."""
     return Path(__file__).with_name("data") / name
 
 
+def transcript_chats(paths: Sequence, skipped: Counter | None = None) -> list[dict]:
+    """Chats from transcript files or folders of them (``*.jsonl``)."""
+    skipped = skipped if skipped is not None else Counter()
+    out: list[dict] = []
+    for p in paths:
+        p = Path(p)
+        files = sorted(p.glob("*.jsonl")) if p.is_dir() else [p]
+        for f in files:
+            chats = chats_from_transcript(f)
+            if not chats:
+                skipped["transcript:no-plausible-reply"] += 1
+            out += chats
+    return out
+
+
 def build_dataset(megadiff: Sequence = (), juliet: Sequence = (), manifests: Sequence = (), tokenizer=None,
-                  max_tokens: int = 1024, dev_fraction: float = 0.1, seed: int = 0) -> dict:
-    """All sources -> ``{"train", "dev", "dropped", "skipped", "all"}``."""
+                  max_tokens: int = 1024, dev_fraction: float = 0.1, seed: int = 0, transcripts: Sequence = (),
+                  chat: bool = False) -> dict:
+    """All sources -> ``{"train", "dev", "dropped", "skipped", "all" (IR samples), "chats" (transcript chats)}``.
+
+    ``chat``: emit IR samples as single-turn chats (system + IR4 user turn, fix as the assistant turn).
+    Transcript chats are length-filtered on their longest message."""
     skipped: Counter = Counter()
     samples: list[Sample] = []
     for p in megadiff:
@@ -339,5 +379,15 @@ def build_dataset(megadiff: Sequence = (), juliet: Sequence = (), manifests: Seq
     for p in manifests:
         samples += manifest_samples(p, skipped)
     kept, dropped = filter_by_length(samples, tokenizer, max_tokens)
-    train, dev = split(kept, dev_fraction, seed)
-    return {"train": train, "dev": dev, "dropped": dropped, "skipped": skipped, "all": samples}
+    items: list = [dict(chat_record(s), source=s.source) for s in kept] if chat else list(kept)
+    chats = transcript_chats(transcripts, skipped)
+    for c in chats:
+        fits = max(count_tokens(m["content"], tokenizer) for m in c["messages"]) <= max_tokens
+        (items if fits else dropped).append(c)
+    train, dev = split(items, dev_fraction, seed)
+    return {"train": train, "dev": dev, "dropped": dropped, "skipped": skipped, "all": samples, "chats": chats}
+
+
+def as_record(item) -> dict:
+    """A Sample or a chat dict as a JSON-ready dict."""
+    return item.to_dict() if isinstance(item, Sample) else dict(item)

@@ -5,8 +5,9 @@ bitsandbytes on CPUs with AVX512-BF16: ``Linear4bit.forward`` in eval mode under
 into an inference-only layout (``quant_state.packing_format_for_cpu``) whose ``gemv_4bit`` kernel has no backward,
 so after any eval pass gradients silently stop flowing through the 4-bit layers (LoRA weights below them get
 zero grad). ``cpu_4bit_trainable`` sets ``support_avx512bf16_for_cpu = False`` on every ``Linear4bit`` (and the
-module its ``Params4bit`` points at) and converts already-packed weights back; training calls it before the
-first step and after every eval pass.
+module its ``Params4bit`` points at) and converts already-packed weights back (best effort: the packing rounds
+the block absmax to bfloat16, so the flag must be off *before* the first eval pass); loading a 4-bit model, building
+the training model and every evaluation call it.
 """
 from __future__ import annotations
 
@@ -22,17 +23,25 @@ def resolve_device(device: str | None = None) -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
+_MARKERS = {"model": ("config.json",), "adapter": ("adapter_config.json",),
+            "tokenizer": ("tokenizer_config.json", "tokenizer.json", "tokenizer.model")}
+
+
 def _check_dir(path: str | Path, what: str) -> Path:
     p = Path(path)
-    if not p.is_dir():
+    if not str(path) or not p.is_dir():
         raise UserError(f"{what} {str(path)!r} does not exist; pass a save_pretrained folder "
                         f"(a tiny one: `repairchat finetune tiny DIR`)")
+    markers = _MARKERS.get(what, ())
+    if markers and not any((p / m).is_file() for m in markers):
+        raise UserError(f"{what} folder {str(path)!r} has no {' or '.join(markers)}; pass a save_pretrained "
+                        f"folder (a tiny one: `repairchat finetune tiny DIR`)")
     return p
 
 
 def load_tokenizer(path: str | Path, padding_side: str = "right"):
     from transformers import AutoTokenizer
-    tok = AutoTokenizer.from_pretrained(str(_check_dir(path, "model")))
+    tok = AutoTokenizer.from_pretrained(str(_check_dir(path, "tokenizer")))
     if tok.pad_token_id is None:
         tok.pad_token = tok.eos_token
     tok.padding_side = padding_side

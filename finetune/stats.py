@@ -7,13 +7,13 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Sequence
 
-from finetune.data import count_tokens
+from finetune.data import as_record, count_tokens
 
 
 def lengths(records: Sequence[dict], tokenizer=None) -> list[dict]:
     """Per record ``{"source", "input", "output"}`` token counts (chats: all text / assistant text)."""
     out = []
-    for r in records:
+    for r in map(as_record, records):
         if "messages" in r:
             inp = "".join(m["content"] for m in r["messages"] if m["role"] != "assistant")
             outp = "".join(m["content"] for m in r["messages"] if m["role"] == "assistant")
@@ -42,8 +42,10 @@ def summarize(records: Sequence[dict], tokenizer=None, max_tokens: int = 1024) -
             d[f"{k}_median"] = statistics.median(xs)
             d[f"{k}_max"] = max(xs)
         return d
+    limits = sorted({256, 512, 1024, 2048, max_tokens})
+    under = {n: sum(1 for l in lens if l["input"] <= n and l["output"] <= n) for n in limits}
     return {"rows": {s: row(v) for s, v in sorted(by.items())}, "total": row(lens), "lengths": lens,
-            "max_tokens": max_tokens}
+            "max_tokens": max_tokens, "under": under}
 
 
 def table(summary: dict, title: str = "IR4xOR2 dataset"):
@@ -52,7 +54,8 @@ def table(summary: dict, title: str = "IR4xOR2 dataset"):
     cols = ["source", "n", "fit", "input_mean", "input_median", "input_max", "output_mean", "output_median",
             "output_max"]
     for c in cols:
-        t.add_column(c.replace("_", " "), justify="left" if c == "source" else "right")
+        name = c.replace("input_", "in ").replace("output_", "out ").replace("median", "med")
+        t.add_column(name, justify="left" if c == "source" else "right", no_wrap=c == "source")
     for name, r in [*summary["rows"].items(), ("total", summary["total"])]:
         t.add_row(name, *[str(r.get(c, "-")) for c in cols[1:]], style="bold" if name == "total" else None)
     return t
@@ -88,6 +91,8 @@ def report(records: Sequence[dict], tokenizer=None, max_tokens: int = 1024, png:
     console = console or Console()
     s = summarize(records, tokenizer, max_tokens)
     console.print(table(s))
+    n = s["total"]["n"]
+    console.print("input and output within: " + ", ".join(f"{k} tokens {v}/{n}" for k, v in s["under"].items()))
     if skipped:
         console.print("skipped: " + ", ".join(f"{k}={v}" for k, v in sorted(skipped.items())))
     if png:

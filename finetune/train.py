@@ -254,11 +254,16 @@ def train(cfg: TrainConfig, console=None) -> TrainResult:
                         TimeRemainingColumn(), console=console, disable=not (cfg.progress and acc.is_main_process))
     with progress:
         task = progress.add_task("", total=total, completed=state["step"])
+        orders: dict[int, list] = {}  # epoch -> batch order (a pure function of seed + epoch: resumable)
         while state["step"] < total and not stopped:
             step = state["step"]
             epoch, k = divmod(step, steps_per_epoch)
-            order = (length_grouped_batches(lengths, cfg.batch_size, seed=cfg.seed + epoch) if cfg.group_by_length
-                     else padded_batches(len(train_ex), cfg.batch_size, seed=cfg.seed + epoch))
+            if epoch not in orders:
+                orders.clear()
+                orders[epoch] = (length_grouped_batches(lengths, cfg.batch_size, seed=cfg.seed + epoch)
+                                 if cfg.group_by_length else
+                                 padded_batches(len(train_ex), cfg.batch_size, seed=cfg.seed + epoch))
+            order = orders[epoch]
             per_step = cfg.grad_accum * world
             micro = order[k * per_step:(k + 1) * per_step] or order[:per_step]
             mine = micro[rank::world]

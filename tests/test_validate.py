@@ -74,3 +74,10 @@ def test_apply_reindents_and_keeps_the_rest_of_the_file(sample_bugs):
     assert patched.source != src and "\n    public static double clamp" in patched.source
     chunk = apply_chunk(src, bug.location, bug.fixed_chunk)
     assert chunk.source == patched.source
+
+
+def test_bug_ids_with_path_and_classpath_separators(sample_bugs, validator):
+    """Scratch folders are named after the bug: ':' would split the classpath and '/' the path."""
+    bug = replace(sample_bugs["WrongOperator-1"], id="d4j:Odd/1 x")
+    assert validator.validate(bug, Candidate(bug.fixed_method)).kind == "plausible"
+    assert validator.validate(bug, Candidate(method_context(bug)[0])).kind == "test-failure"

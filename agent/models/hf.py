@@ -21,6 +21,8 @@ class HFModel:
     def __init__(self, path: str | Path, adapter: str | Path | None = None, load_in_4bit: bool = False,
                  max_new_tokens: int = 256, temperature: float = 0.0, num_beams: int = 1,
                  device: str | None = None):
+        if not str(path):
+            raise UserError("hf spec needs a model folder: hf:PATH[?adapter=DIR&4bit=1]")
         path = Path(path)
         if not path.is_dir():
             raise UserError(f"model path {path} does not exist; pass hf:DIR with a save_pretrained model folder")
