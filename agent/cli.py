@@ -6,22 +6,37 @@ import argparse
 import json
 import sys
 from collections import Counter, defaultdict
-from dataclasses import fields
+from dataclasses import MISSING, fields
 from pathlib import Path
 
 from agent.errors import UserError
 
 
-def add_dataclass_flags(parser: argparse.ArgumentParser, cls) -> None:
-    """One --flag per dataclass field, with the field's help text and default."""
+def _flag_type(f, default):
+    if isinstance(default, (int, float)):
+        return type(default)
+    annotation = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", "")
+    return {"int": int, "float": float}.get(annotation.split("|")[0].strip(), str)
+
+
+def add_dataclass_flags(parser: argparse.ArgumentParser, cls, *, unset: bool = False, skip: tuple = ()) -> None:
+    """One --flag per dataclass field, with the field's help text. The flag defaults to the field's default, or
+    with ``unset`` to None (not given: a config file or the dataclass decides)."""
     for f in fields(cls):
+        if f.name in skip:
+            continue
         flag = "--" + f.name.replace("_", "-")
-        help_text = f.metadata.get("help", "") + f" (default: {f.default})"
-        if isinstance(f.default, bool):
-            parser.add_argument(flag, dest=f.name, action=argparse.BooleanOptionalAction, default=f.default,
+        default = f.default if f.default is not MISSING else \
+            (f.default_factory() if f.default_factory is not MISSING else None)  # type: ignore[misc]
+        help_text = f"{f.metadata.get('help', '')} (default: {default})".replace("%", "%%")
+        given = None if unset else default
+        if isinstance(default, bool):
+            parser.add_argument(flag, dest=f.name, action=argparse.BooleanOptionalAction, default=given,
                                 help=help_text)
+        elif isinstance(default, list):
+            parser.add_argument(flag, dest=f.name, nargs="+", default=given, metavar="VALUE", help=help_text)
         else:
-            parser.add_argument(flag, dest=f.name, type=type(f.default), default=f.default, help=help_text)
+            parser.add_argument(flag, dest=f.name, type=_flag_type(f, default), default=given, help=help_text)
 
 
 def from_args(cls, args: argparse.Namespace):

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import argparse
 import json
-from dataclasses import MISSING, fields
+from dataclasses import fields
 from pathlib import Path
 
+from agent.cli import add_dataclass_flags
 from finetune.config import DataConfig, GenerateConfig, MergeConfig, TrainConfig, UserError
 
 _DESCRIPTION = """Fine-tune a model for repairchat (RepairLLaMA-style IR4xOR2 data, LoRA/QLoRA).
@@ -22,33 +23,6 @@ _DESCRIPTION = """Fine-tune a model for repairchat (RepairLLaMA-style IR4xOR2 da
   repairchat finetune generate --model runs/merged --input runs/data/dev.jsonl --out candidates.jsonl
   repairchat validate --candidates candidates.jsonl --bugs bugs.jsonl
 """
-
-
-def _flag_type(f):
-    default = f.default if f.default is not MISSING else None
-    if isinstance(default, bool):
-        return None
-    if isinstance(default, (int, float)) and not isinstance(default, bool):
-        return type(default)
-    if f.name in ("max_steps", "patience"):
-        return int
-    return str
-
-
-def add_config_flags(p: argparse.ArgumentParser, cls, skip: tuple = ()) -> None:
-    """One ``--flag`` per dataclass field (default: not given, so the config file or the dataclass decides)."""
-    for f in fields(cls):
-        if f.name in skip:
-            continue
-        flag = "--" + f.name.replace("_", "-")
-        default = f.default if f.default is not MISSING else f.default_factory()  # type: ignore[misc]
-        help_text = f"{f.metadata.get('help', '')} (default: {default})".replace("%", "%%")
-        if isinstance(default, bool):
-            p.add_argument(flag, dest=f.name, action=argparse.BooleanOptionalAction, default=None, help=help_text)
-        elif isinstance(default, list):
-            p.add_argument(flag, dest=f.name, nargs="+", default=None, metavar="VALUE", help=help_text)
-        else:
-            p.add_argument(flag, dest=f.name, type=_flag_type(f), default=None, help=help_text)
 
 
 def config_from(cls, args: argparse.Namespace):
@@ -180,7 +154,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
 
     p = fsub.add_parser("data", help="build IR4xOR2 train/dev JSONL + statistics from diffs, pairs, manifests")
     p.add_argument("config", nargs="?", help="DataConfig file (JSON/TOML/YAML)")
-    add_config_flags(p, DataConfig)
+    add_dataclass_flags(p, DataConfig, unset=True)
     p.set_defaults(func=cmd_data)
 
     p = fsub.add_parser("stats", help="token-length statistics and histogram of data JSONL files")
@@ -193,16 +167,16 @@ def add_parser(sub) -> argparse.ArgumentParser:
 
     p = fsub.add_parser("train", help="LoRA/QLoRA fine-tuning from a TrainConfig file")
     p.add_argument("config", help="TrainConfig file (JSON/TOML/YAML); flags override its settings")
-    add_config_flags(p, TrainConfig)
+    add_dataclass_flags(p, TrainConfig, unset=True)
     p.set_defaults(func=cmd_train)
 
     p = fsub.add_parser("merge", help="merge a LoRA adapter into its base model")
     p.add_argument("config", nargs="?", help="MergeConfig file")
-    add_config_flags(p, MergeConfig)
+    add_dataclass_flags(p, MergeConfig, unset=True)
     p.set_defaults(func=cmd_merge)
 
     p = fsub.add_parser("generate", help="beam-search candidates JSONL (for repairchat validate --candidates)")
     p.add_argument("config", nargs="?", help="GenerateConfig file")
-    add_config_flags(p, GenerateConfig)
+    add_dataclass_flags(p, GenerateConfig, unset=True)
     p.set_defaults(func=cmd_generate)
     return ft

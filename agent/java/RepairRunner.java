@@ -2,6 +2,7 @@ import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
 
 import org.junit.runner.Description;
 import org.junit.runner.JUnitCore;
@@ -34,7 +35,7 @@ public final class RepairRunner {
         long start = System.nanoTime();
         outer:
         for (String spec : specs) {
-            for (Request request : expand(spec, failures)) {
+            for (Request request : expand(spec, failures, RepairRunner::ownLoader)) {
                 Description d = request.getRunner().getDescription();
                 AtomicReference<Result> result = new AtomicReference<>();
                 Thread t = new Thread(() -> result.set(new JUnitCore().run(request)), "repairchat-test");
@@ -71,14 +72,20 @@ public final class RepairRunner {
         System.exit(failures.isEmpty() && timedOut == null ? 0 : 1);
     }
 
-    /** One request per test method, so that every test gets its own timeout. */
-    static List<Request> expand(String spec, List<Failure> failures) {
+    static ClassLoader ownLoader(String className) {
+        return RepairRunner.class.getClassLoader();
+    }
+
+    /** One request per test method of ``spec`` (``Class`` or ``Class::method``), so that every test gets its own
+     *  timeout, loading classes through ``loaderFor(className)``; a class that fails to load is an
+     *  initializationError failure. */
+    static List<Request> expand(String spec, List<Failure> failures, Function<String, ClassLoader> loaderFor) {
         List<Request> requests = new ArrayList<>();
         int sep = spec.indexOf("::");
         String cls = sep < 0 ? spec : spec.substring(0, sep);
         Class<?> c;
         try {
-            c = Class.forName(cls, false, RepairRunner.class.getClassLoader());
+            c = Class.forName(cls, false, loaderFor.apply(cls));
         } catch (Throwable e) {
             failures.add(new Failure(Description.createTestDescription(cls, "initializationError"), e));
             return requests;

@@ -432,7 +432,7 @@ public final class WarmServer {
         try {
             outer:
             for (String spec : specs) {
-                for (Request request : expand(spec, failures, loaders, phase)) {
+                for (Request request : RepairRunner.expand(spec, failures, cls -> loaders.forClass(phase, cls))) {
                     Description d = request.getRunner().getDescription();
                     AtomicReference<Result> result = new AtomicReference<>();
                     ClassLoader loader = loaders.forClass(phase, d.getClassName());
@@ -485,30 +485,6 @@ public final class WarmServer {
         r.exitCode = failures.isEmpty() && timedOut == null ? 0 : 1;
         r.output = out.toString();
         return r;
-    }
-
-    /** RepairRunner.expand with the candidate's class loader. */
-    static List<Request> expand(String spec, List<Failure> failures, Loaders loaders, ClassLoader phase) {
-        List<Request> requests = new ArrayList<>();
-        int sep = spec.indexOf("::");
-        String cls = sep < 0 ? spec : spec.substring(0, sep);
-        Class<?> c;
-        try {
-            c = Class.forName(cls, false, loaders.forClass(phase, cls));
-        } catch (Throwable e) {
-            failures.add(new Failure(Description.createTestDescription(cls, "initializationError"), e));
-            return requests;
-        }
-        if (sep >= 0) {
-            requests.add(Request.method(c, spec.substring(sep + 2)));
-            return requests;
-        }
-        Request whole = Request.aClass(c);
-        List<Description> leaves = new ArrayList<>();
-        RepairRunner.collect(whole.getRunner().getDescription(), leaves);
-        if (leaves.isEmpty()) requests.add(whole);
-        for (Description leaf : leaves) requests.add(Request.aClass(c).filterWith(Filter.matchMethodDescription(leaf)));
-        return requests;
     }
 
     // ------------------------------------------------------------------------------------------- plumbing
