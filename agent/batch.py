@@ -111,22 +111,12 @@ def result_row(bug_id: str, candidate: str, outcome, **extra) -> dict:
 
 def read_rows(path: str | Path) -> list[dict]:
     """Every well-formed row; a cut last line (killed mid-write) is ignored, any other bad line is an error."""
-    path = Path(path)
-    if not path.is_file():
-        raise UserError(f"results file {path} not found")
-    lines = path.read_text(encoding="utf-8").splitlines()
+    from agent.jsonl import read_jsonl
     rows = []
-    for n, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError:
-            if n == len(lines):
-                continue
-            raise UserError(f"{path}:{n}: malformed results line; not a repairchat results JSONL") from None
-        if not isinstance(row, dict) or not isinstance(row.get("bug"), str):
-            raise UserError(f"{path}:{n}: a results row needs a string 'bug'")
+    for where, row in read_jsonl(path, "results file {path} not found",
+                                 "malformed results line ({msg}); not a repairchat results JSONL", torn_tail=True):
+        if not isinstance(row.get("bug"), str):
+            raise UserError(f"{where}: a results row needs a string 'bug'")
         rows.append(row)
     return rows
 

@@ -12,7 +12,6 @@ One bug a line::
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -107,18 +106,11 @@ def bug_from_dict(obj: dict, base: Path, where: str = "manifest") -> Bug:
 
 def load_manifest(path: str | Path) -> list[Bug]:
     """Read a JSONL manifest; every problem is a one-line UserError naming the file and line."""
+    from agent.jsonl import read_jsonl
     path = Path(path)
-    if not path.is_file():
-        raise UserError(f"manifest {path} not found; pass --bugs FILE.jsonl (or omit it for the built-in samples)")
     bugs, seen = [], set()
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip() or line.lstrip().startswith("#"):
-            continue
-        where = f"{path}:{n}"
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as e:
-            raise UserError(f"{where}: malformed JSON ({e.msg}); one JSON object per line") from None
+    for where, obj in read_jsonl(path, "manifest {path} not found; pass --bugs FILE.jsonl (or omit it for the "
+                                       "built-in samples)", comments=True):
         bug = bug_from_dict(obj, path.parent, where)
         if bug.id in seen:
             raise UserError(f"{where}: duplicate bug id {bug.id!r}")

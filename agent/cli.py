@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections import Counter, defaultdict
 from dataclasses import MISSING, fields
@@ -128,22 +127,14 @@ def cmd_demo(args) -> int:
 
 def read_candidates(path: str) -> list[dict]:
     from agent.validate import CANDIDATE_KINDS
-    p = Path(path)
-    if not p.is_file():
-        raise UserError(f"candidates file {p} not found")
+    from agent.jsonl import read_jsonl
     rows = []
-    for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as e:
-            raise UserError(f"{p}:{n}: malformed JSON ({e.msg}); one JSON object per line") from None
-        if not isinstance(row, dict) or not isinstance(row.get("bug"), str) or not isinstance(row.get("text"), str):
-            raise UserError(f"{p}:{n}: a candidate needs string fields 'bug' and 'text'")
+    for where, row in read_jsonl(path, "candidates file {path} not found"):
+        if not isinstance(row.get("bug"), str) or not isinstance(row.get("text"), str):
+            raise UserError(f"{where}: a candidate needs string fields 'bug' and 'text'")
         row.setdefault("kind", "method")
         if row["kind"] not in CANDIDATE_KINDS:
-            raise UserError(f"{p}:{n}: kind {row['kind']!r} must be one of {', '.join(CANDIDATE_KINDS)}")
+            raise UserError(f"{where}: kind {row['kind']!r} must be one of {', '.join(CANDIDATE_KINDS)}")
         row.setdefault("candidate", str(len(rows)))
         rows.append(row)
     return rows

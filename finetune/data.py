@@ -185,24 +185,13 @@ def ir_from_juliet(bad: str, good: str) -> tuple[str, str] | str:
 
 def read_records(path: str | Path) -> list[dict]:
     """JSONL (one object a line) or parquet (pyarrow) records."""
+    from agent.jsonl import read_jsonl
     path = Path(path)
-    if not path.is_file():
-        raise UserError(f"data file {path} not found; pass an existing .jsonl or .parquet file")
-    if path.suffix == ".parquet":
+    missing = "data file {path} not found; pass an existing .jsonl or .parquet file"
+    if path.suffix == ".parquet" and path.is_file():
         import pyarrow.parquet as pq
         return pq.read_table(path).to_pylist()
-    out = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as e:
-            raise UserError(f"{path}:{n}: malformed JSON ({e.msg}); one JSON object per line") from None
-        if not isinstance(obj, dict):
-            raise UserError(f"{path}:{n}: expected a JSON object")
-        out.append(obj)
-    return out
+    return [obj for _where, obj in read_jsonl(path, missing)]
 
 
 def write_jsonl(path: str | Path, records: Iterable[dict]) -> Path:

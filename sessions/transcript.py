@@ -62,20 +62,14 @@ class Transcript:
 
 def read(path: str | Path) -> list[dict]:
     """All events of a transcript; a malformed one is a one-line UserError naming file and line."""
+    from agent.jsonl import read_jsonl
     path = Path(path)
-    if not path.is_file():
-        raise UserError(f"transcript {path} not found; list saved sessions with: repairchat sessions list")
     events = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        where = f"{path}:{n}"
-        try:
-            event = json.loads(line)
-        except json.JSONDecodeError as e:
-            raise UserError(f"{where}: malformed transcript line ({e.msg}); the file is not a repairchat transcript "
-                            f"or was cut mid-line (delete the last line to resume)") from None
-        if not isinstance(event, dict) or event.get("type") not in EVENT_TYPES:
+    for where, event in read_jsonl(path, "transcript {path} not found; list saved sessions with: repairchat "
+                                         "sessions list",
+                                   "malformed transcript line ({msg}); the file is not a repairchat transcript or "
+                                   "was cut mid-line (delete the last line to resume)"):
+        if event.get("type") not in EVENT_TYPES:
             raise UserError(f"{where}: malformed transcript event (needs 'type' in {', '.join(EVENT_TYPES)})")
         if event.get("v") != SCHEMA_VERSION:
             raise UserError(f"{where}: transcript schema version {event.get('v')!r} unsupported "
