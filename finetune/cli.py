@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from dataclasses import fields
 from pathlib import Path
 
@@ -110,6 +111,8 @@ def cmd_train(args) -> int:
     _quiet_transformers()
     res = train(cfg)
     best = f", best dev loss {res.best_dev_loss:.4f}" if res.best_dev_loss is not None else ""
+    if os.environ.get("RANK", "0") != "0":  # torchrun / accelerate launch: one report, from the main process
+        return 0
     print(f"trained {res.steps} steps{best}{' (early stop)' if res.stopped_early else ''}: {res.output_dir} "
           f"(loss.png, metrics.jsonl, tensorboard in {cfg.logging_dir or res.output_dir / 'tb'})")
     return 0

@@ -279,13 +279,15 @@ def train(cfg: TrainConfig, console=None) -> TrainResult:
                         loss, _ = completion_loss(model, batch)
                     acc.backward(loss * world / max(ntok_all, 1))
                 step_loss += float(loss.detach())
+            if world > 1:  # every rank's share of the step's loss, so the logged loss is the global one
+                step_loss = float(acc.reduce(torch.tensor(step_loss, device=acc.device), reduction="sum"))
             if cfg.max_grad_norm:
                 acc.clip_grad_norm_(params, cfg.max_grad_norm)
             opt.step()
             sched.step()
             opt.zero_grad(set_to_none=True)
             state["step"] += 1
-            rec = {"step": state["step"], "loss": step_loss * world / max(ntok_all, 1), "lr": sched.get_last_lr()[0],
+            rec = {"step": state["step"], "loss": step_loss / max(ntok_all, 1), "lr": sched.get_last_lr()[0],
                    "epoch": state["step"] / steps_per_epoch}
             log(rec)
             progress.update(task, advance=1, description=f"loss {rec['loss']:.4f}")
