@@ -67,7 +67,7 @@ class WarmServer:
 
     def __init__(self, log: Path | None = None):
         env = java_env()
-        helper = build_helper("WarmServer", ("RepairRunner",))
+        helper = build_helper("WarmServer", ("RepairRunner", "Json"))
         self._log = open(log, "ab") if log else subprocess.DEVNULL
         self.proc = subprocess.Popen(
             [env.java, "-Djava.security.manager=allow", "-XX:+UseSerialGC", "-Xshare:auto",
