@@ -155,11 +155,6 @@ def add_parser(sub) -> argparse.ArgumentParser:
     p.add_argument("--layers", type=int, default=2)
     p.set_defaults(func=cmd_tiny)
 
-    p = fsub.add_parser("data", help="build IR4xOR2 train/dev JSONL + statistics from diffs, pairs, manifests")
-    p.add_argument("config", nargs="?", help="DataConfig file (JSON/TOML/YAML)")
-    add_dataclass_flags(p, DataConfig, unset=True)
-    p.set_defaults(func=cmd_data)
-
     p = fsub.add_parser("stats", help="token-length statistics and histogram of data JSONL files")
     p.add_argument("files", nargs="+")
     p.add_argument("--tokenizer", help="tokenizer/model dir (default: a chars/3 estimate)")
@@ -168,18 +163,16 @@ def add_parser(sub) -> argparse.ArgumentParser:
     p.add_argument("--json", help="write the summary here")
     p.set_defaults(func=cmd_stats)
 
-    p = fsub.add_parser("train", help="LoRA/QLoRA fine-tuning from a TrainConfig file")
-    p.add_argument("config", help="TrainConfig file (JSON/TOML/YAML); flags override its settings")
-    add_dataclass_flags(p, TrainConfig, unset=True)
-    p.set_defaults(func=cmd_train)
-
-    p = fsub.add_parser("merge", help="merge a LoRA adapter into its base model")
-    p.add_argument("config", nargs="?", help="MergeConfig file")
-    add_dataclass_flags(p, MergeConfig, unset=True)
-    p.set_defaults(func=cmd_merge)
-
-    p = fsub.add_parser("generate", help="beam-search candidates JSONL (for repairchat validate --candidates)")
-    p.add_argument("config", nargs="?", help="GenerateConfig file")
-    add_dataclass_flags(p, GenerateConfig, unset=True)
-    p.set_defaults(func=cmd_generate)
+    # commands configured by a dataclass: an optional (train: required) config file, flags override its settings
+    for name, cls, func, help_text in (
+            ("data", DataConfig, cmd_data, "build IR4xOR2 train/dev JSONL + statistics from diffs, pairs, manifests"),
+            ("train", TrainConfig, cmd_train, "LoRA/QLoRA fine-tuning from a TrainConfig file"),
+            ("merge", MergeConfig, cmd_merge, "merge a LoRA adapter into its base model"),
+            ("generate", GenerateConfig, cmd_generate,
+             "beam-search candidates JSONL (for repairchat validate --candidates)")):
+        p = fsub.add_parser(name, help=help_text)
+        p.add_argument("config", nargs=None if name == "train" else "?",
+                       help=f"{cls.__name__} file (JSON/TOML/YAML); flags override its settings")
+        add_dataclass_flags(p, cls, unset=True)
+        p.set_defaults(func=func)
     return ft
