@@ -189,7 +189,8 @@ class SerialModel:
 
 
 def shareable(model):
-    if getattr(model, "thread_safe", False) or type(model).__name__ == "OpenAIModel":
+    """``model`` itself when it declares ``thread_safe``, else wrapped so that workers call it one at a time."""
+    if getattr(model, "thread_safe", False):
         return model
     return SerialModel(model)
 

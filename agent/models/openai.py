@@ -11,6 +11,8 @@ from agent.errors import UserError
 
 
 class OpenAIModel:
+    thread_safe = True  # one stateless HTTP request per call: batch workers may call it at once
+
     def __init__(self, model: str, base_url: str, *, temperature: float = 0.0, max_tokens: int = 512,
                  timeout: float = 300.0, api_key: str | None = None):
         self.model, self.base_url = model, base_url.rstrip("/")
