@@ -9,7 +9,7 @@ rewritten atomically with only the rows of finished sessions) before that bug is
 settings as the rows it keeps (checked; ``--fresh`` starts over).
 
 Workers are threads; each has its own validator (its own scratch copies and, for ``warm``, its own JVM server).
-They share one validation cache (``agent.cache.CachingValidator``, keyed on the normalised patched file) that is
+They share one validation cache (``agent.validation.cache.CachingValidator``, keyed on the normalised patched file) that is
 persisted next to the results (``<out>.cache.jsonl``), so a resumed run does not validate a patch twice either.
 """
 
@@ -29,7 +29,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from agent.errors import UserError
 from agent.loop import LoopConfig, LoopEnd, RepairSession, config_dict
-from agent.report import first_failure
+from agent.ui.report import first_failure
 from sessions.transcript import Transcript
 
 CSV_COLUMNS = ("bug", "candidate", "round", "sample", "outcome", "seconds", "cached", "failure", "session")
@@ -103,7 +103,7 @@ class ResultsFile:
 
 
 def result_row(bug_id: str, candidate: str, outcome, **extra) -> dict:
-    from agent.cache import HIT
+    from agent.validation.cache import HIT
     return {"bug": bug_id, "candidate": candidate, "outcome": outcome.kind, "seconds": round(outcome.seconds, 3),
             "failure": first_failure(outcome), "cached": outcome.detail.startswith(HIT), "code": outcome.code,
             **extra}
@@ -169,7 +169,7 @@ def write_csv(path: Path, rows: list[dict]) -> None:
 
 def write_reports(out: Path, done: dict[str, dict], rows: list[dict]) -> dict[str, Path]:
     """The per-candidate CSV and the outcome chart next to the results JSONL."""
-    from agent.plots import outcome_chart
+    from agent.ui.plots import outcome_chart
 
     paths = {"csv": out.with_suffix(".csv"), "png": out.with_suffix(".png")}
     write_csv(paths["csv"], rows)
@@ -268,7 +268,7 @@ def run_bugs(bugs, model, model_spec: str, validator_factory, config: LoopConfig
     per_thread = PerThread(as_factory(validator_factory))
     validator = per_thread
     if batch.cache:
-        from agent.cache import CachingValidator
+        from agent.validation.cache import CachingValidator
         validator = CachingValidator(per_thread, cache_path)
     out = ResultsFile(out_path)
     model = shareable(model) if batch.jobs > 1 else model

@@ -47,7 +47,7 @@ def from_args(cls, args: argparse.Namespace):
 
 def load_bugs(args) -> list:
     """The bugs named by --bugs/--ids: a JSONL manifest (default the samples) or Defects4J (``d4j:Lang-1``)."""
-    from agent import d4j
+    from agent.bugs import d4j
     from agent.bugs import SAMPLES, load_manifest, select
 
     ids = getattr(args, "ids", None)
@@ -80,8 +80,8 @@ def cmd_run(args) -> int:
     from agent.batch import BatchConfig, run_bugs
     from agent.loop import LoopConfig
     from agent.models import load_model
-    from agent.report import console, summary_table
-    from agent.validate import ValidationConfig, make_validator
+    from agent.ui.report import console, summary_table
+    from agent.validation.validate import ValidationConfig, make_validator
 
     config, vconfig = from_args(LoopConfig, args), from_args(ValidationConfig, args)
     batch = from_args(BatchConfig, args)
@@ -98,7 +98,7 @@ def cmd_run(args) -> int:
 
 def cmd_merge(args) -> int:
     from agent.batch import merge
-    from agent.report import console, summary_table
+    from agent.ui.report import console, summary_table
 
     per_bug, warnings = merge(args.files, args.out)
     con = console()
@@ -111,12 +111,12 @@ def cmd_merge(args) -> int:
 
 
 def cmd_repl(args) -> int:
-    from agent.repl import repl
+    from agent.ui.repl import repl
     return repl(args)
 
 
 def cmd_demo(args) -> int:
-    from agent.report import console
+    from agent.ui.report import console
     con = console()
     con.print("[bold]repairchat demo[/]: the repair loop on the built-in sample bugs with a tiny model that is "
               "trained once on this machine (on the samples' own fixes, so it has seen the answers) and cached. "
@@ -126,7 +126,7 @@ def cmd_demo(args) -> int:
 
 
 def read_candidates(path: str) -> list[dict]:
-    from agent.validate import CANDIDATE_KINDS
+    from agent.validation.validate import CANDIDATE_KINDS
     from agent.jsonl import read_jsonl
     rows = []
     for where, row in read_jsonl(path, "candidates file {path} not found"):
@@ -144,8 +144,8 @@ def cmd_validate(args) -> int:
     from rich.progress import track
 
     from agent.batch import ResultsFile, result_row
-    from agent.report import candidates_table, console, summary_table
-    from agent.validate import Candidate, ValidationConfig, make_validator
+    from agent.ui.report import candidates_table, console, summary_table
+    from agent.validation.validate import Candidate, ValidationConfig, make_validator
 
     rows = read_candidates(args.candidates)
     args.ids = sorted({r["bug"] for r in rows})
@@ -190,9 +190,9 @@ def cmd_serve(args) -> int:
 def build_parser() -> argparse.ArgumentParser:
     from agent.batch import BatchConfig
     from agent.loop import LoopConfig
-    from agent.validate import VALIDATORS, ValidationConfig
+    from agent.validation.validate import VALIDATORS, ValidationConfig
 
-    VALIDATORS.setdefault("d4j", "agent.d4j:D4JValidator")  # `defects4j compile` + `defects4j test`
+    VALIDATORS.setdefault("d4j", "agent.bugs.d4j:D4JValidator")  # `defects4j compile` + `defects4j test`
 
     parser = argparse.ArgumentParser(prog="repairchat", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)

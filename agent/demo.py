@@ -11,7 +11,7 @@ import hashlib
 from pathlib import Path
 
 from agent.bugs import SAMPLES, Bug, load_manifest
-from agent.javatools import cache_dir
+from agent.validation.javatools import cache_dir
 
 RECIPE = "demo-v1"
 MULTI_TURN = ("WrongOperator-1", "NullCheck-1", "MissingBreak-1")  # bugs taught to need a second turn
@@ -30,7 +30,7 @@ def broken(method: str) -> str:
 def examples(bugs: list[Bug], validator) -> list[tuple[list[dict], str]]:
     """(chat so far, reply to learn) pairs, built with the real prompts and real validation feedback."""
     from agent import prompts
-    from agent.validate import Candidate
+    from agent.validation.validate import Candidate
 
     out = []
     for bug in bugs:
@@ -64,7 +64,7 @@ def ensure_demo_model(console=None) -> Path:
     marker = target / "model-path.txt"
     if marker.exists() and Path(marker.read_text().strip()).is_dir():
         return Path(marker.read_text().strip())
-    from agent.validate import FreshValidator
+    from agent.validation.validate import FreshValidator
     from finetune.demo import ensure_demo_model as train
 
     if console:

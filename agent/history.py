@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, fields
 
 from agent.errors import UserError
 from agent.loop import Attempt, LoopConfig
-from agent.validate import Outcome
+from agent.validation.validate import Outcome
 
 CHECKPOINTS = ("run", "say", "apply")  # actions that change code or chat (undoable)
 

@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, field
 
 from agent import prompts
 from agent.bugs import Bug
-from agent.validate import Candidate, Outcome, Validator
+from agent.validation.validate import Candidate, Outcome, Validator
 
 
 class LoopEnd(Exception):

@@ -30,7 +30,7 @@ def fill_input(method_text: str, method_start_line: int, lines: tuple[int, int])
 
 def method_context(bug: Bug) -> tuple[str, int]:
     """The buggy method's text, with its original indentation, and its first line number."""
-    from agent.workspace import buggy_method
+    from agent.validation.workspace import buggy_method
 
     source = bug.read_source()
     span = buggy_method(source, bug.location)

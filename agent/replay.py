@@ -10,9 +10,9 @@ from rich.table import Table
 
 from agent.bugs import Bug, bug_from_dict
 from agent.errors import UserError
-from agent.report import console, first_failure, kind_text
+from agent.ui.report import console, first_failure, kind_text
 from agent.cli import from_args
-from agent.validate import Candidate, Outcome, ValidationConfig, make_validator
+from agent.validation.validate import Candidate, Outcome, ValidationConfig, make_validator
 from sessions import transcript
 
 

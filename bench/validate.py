@@ -21,9 +21,9 @@ from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
 from agent.bugs import SAMPLES, load_manifest, select  # noqa: E402
-from agent.validate import Candidate, FreshValidator, ValidationConfig  # noqa: E402
-from agent.warm import WarmValidator  # noqa: E402
-from agent.workspace import buggy_method  # noqa: E402
+from agent.validation.validate import Candidate, FreshValidator, ValidationConfig  # noqa: E402
+from agent.validation.warm import WarmValidator  # noqa: E402
+from agent.validation.workspace import buggy_method  # noqa: E402
 
 
 def candidates(bug, per_bug: int, include_timeouts: bool) -> list[Candidate]:

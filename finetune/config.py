@@ -20,7 +20,7 @@ except Exception:  # pragma: no cover
         """A one-line message naming the problem and the fix."""
 
 
-# agent.validate.CANDIDATE_KINDS (kept literal here: importing agent.validate pulls in the Java tooling)
+# agent.validation.validate.CANDIDATE_KINDS (kept literal here: importing agent.validation.validate pulls in the Java tooling)
 CANDIDATE_KINDS = ("method", "chunk", "reply", "fill-reply")
 
 

@@ -15,7 +15,7 @@ import pytest
 from agent.batch import BatchConfig, finished, read_rows, run_bugs
 from agent.cli import main
 from agent.loop import LoopConfig
-from agent.validate import FreshValidator
+from agent.validation.validate import FreshValidator
 
 ROOT = Path(__file__).resolve().parents[1]
 TESTS = Path(__file__).resolve().parent
@@ -75,7 +75,7 @@ class Counting:
     """A real (warm) validator that counts the candidates it really validated."""
 
     def __init__(self, calls):
-        from agent.warm import WarmValidator
+        from agent.validation.warm import WarmValidator
         self.inner, self.calls = WarmValidator(), calls
 
     def validate(self, bug, candidate):

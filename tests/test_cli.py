@@ -19,7 +19,7 @@ def repairchat(*args, env=None, cwd=None):
 
 
 def test_import_agent_is_light():
-    code = ("import sys, agent, agent.cli, agent.loop, agent.validate, agent.models, extractors, finetune, sessions; "
+    code = ("import sys, agent, agent.cli, agent.loop, agent.validation.validate, agent.models, extractors, finetune, sessions; "
             "agent.cli.build_parser(); print('torch' in sys.modules, 'transformers' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert out.stdout.split() == ["False", "False"], out.stderr

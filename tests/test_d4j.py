@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from agent import d4j
+from agent.bugs import d4j
 from agent.cli import main
-from agent.validate import Candidate, FreshValidator, ValidationConfig
-from agent.workspace import apply
+from agent.validation.validate import Candidate, FreshValidator, ValidationConfig
+from agent.validation.workspace import apply
 from sessions.transcript import Transcript
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -206,7 +206,7 @@ def test_configs_load_and_reject_bad_input(tmp_path):
     with pytest.raises(UserError, match="qlora"):
         TrainConfig(qlora=True, lora_r=0)
     assert DataConfig(megadiff="x.jsonl").megadiff == ["x.jsonl"]
-    from agent.validate import CANDIDATE_KINDS as AGENT_KINDS
+    from agent.validation.validate import CANDIDATE_KINDS as AGENT_KINDS
     assert CANDIDATE_KINDS == AGENT_KINDS
 
 

@@ -4,7 +4,7 @@ import json
 
 from agent.loop import LoopConfig, RepairSession
 from agent.models.replay import ReplayModel
-from agent.validate import FreshValidator
+from agent.validation.validate import FreshValidator
 from sessions import transcript
 from sessions.transcript import Transcript
 

@@ -15,8 +15,8 @@ from rich.console import Console
 
 from agent.history import rebuild
 from agent.loop import LoopConfig
-from agent.repl import Commands, ReplIO, completer, loop, prompt_session
-from agent.warm import WarmValidator
+from agent.ui.repl import Commands, ReplIO, completer, loop, prompt_session
+from agent.validation.warm import WarmValidator
 from sessions import transcript
 from sessions.transcript import Transcript
 

@@ -7,7 +7,7 @@ import pytest
 
 from agent.cli import main
 from agent.loop import LoopConfig, RepairSession, config_dict
-from agent.validate import FreshValidator
+from agent.validation.validate import FreshValidator
 from sessions import transcript
 from sessions.transcript import Transcript
 

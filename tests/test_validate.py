@@ -8,8 +8,8 @@ from conftest import tree_digest
 
 from agent.bugs import SAMPLES, load_manifest
 from agent.prompts import method_context
-from agent.validate import Candidate, FreshValidator, ValidationConfig
-from agent.workspace import apply_chunk, apply_method
+from agent.validation.validate import Candidate, FreshValidator, ValidationConfig
+from agent.validation.workspace import apply_chunk, apply_method
 
 BUGS = load_manifest(SAMPLES)
 

@@ -10,13 +10,13 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from conftest import tree_digest
 
-from agent import warm
+from agent.validation import warm
 from agent.bugs import SAMPLES, bug_from_dict, load_manifest
-from agent.javatools import build_helper
-from agent.cache import HIT, CachingValidator
-from agent.validate import Candidate, FreshValidator, Outcome, ValidationConfig, make_validator
-from agent.warm import WarmValidator
-from agent.workspace import buggy_method
+from agent.validation.javatools import build_helper
+from agent.validation.cache import HIT, CachingValidator
+from agent.validation.validate import Candidate, FreshValidator, Outcome, ValidationConfig, make_validator
+from agent.validation.warm import WarmValidator
+from agent.validation.workspace import buggy_method
 from extractors.failures import CompileError, TestFailure, TestTimeout
 
 BUGS = load_manifest(SAMPLES)

@@ -7,7 +7,7 @@ from collections import Counter
 from rich.console import Console
 from rich.table import Table
 
-from agent.validate import KINDS
+from agent.validation.validate import KINDS
 
 HEADERS = {"test-failure": "test\nfail", "compile-error": "compile\nerror", "timeout": "time\nout",
            "extract-failed": "extract\nfail", "apply-failed": "apply\nfail"}

@@ -16,7 +16,7 @@ import threading
 from pathlib import Path
 
 from agent.bugs import Bug
-from agent.validate import Candidate, Outcome, Validator, patch
+from agent.validation.validate import Candidate, Outcome, Validator, patch
 
 HIT = "cache hit: same tokens as an earlier candidate"
 

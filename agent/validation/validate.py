@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Protocol
 
 from agent.bugs import Bug
-from agent.javatools import build_helper, java_env, run_process
-from agent.workspace import ApplyError, Workspace, apply, buggy_method
+from agent.validation.javatools import build_helper, java_env, run_process
+from agent.validation.workspace import ApplyError, Workspace, apply, buggy_method
 from extractors import failures as fparse
 
 KINDS = ("plausible", "test-failure", "compile-error", "timeout", "extract-failed", "apply-failed")
@@ -65,7 +65,7 @@ class ValidationConfig:
             raise ValueError(f"validator must be one of {', '.join(VALIDATORS)}")
 
 
-VALIDATORS = {"fresh": "agent.validate:FreshValidator", "warm": "agent.warm:WarmValidator"}
+VALIDATORS = {"fresh": "agent.validation.validate:FreshValidator", "warm": "agent.validation.warm:WarmValidator"}
 
 
 def make_validator(config: "ValidationConfig | None" = None) -> "Validator":

@@ -1,4 +1,4 @@
-"""Fast, sound patch validation through a warm JVM compile-and-test server (``agent/java/WarmServer.java``).
+"""Fast, sound patch validation through a warm JVM compile-and-test server (``agent/validation/java/WarmServer.java``).
 
 One server process per ``WarmValidator`` (per worker), spoken to in JSON lines. Per bug, once per server, the
 project is copied into a scratch folder and compiled there (sources + tests, by the server's in-process javac);
@@ -30,10 +30,10 @@ from functools import lru_cache
 from pathlib import Path
 
 from agent.bugs import Bug
-from agent.javatools import ProcResult, build_helper, java_env, java_source, kill_group
-from agent.validate import (Candidate, FreshValidator, Outcome, ValidationConfig, count_tests,
+from agent.validation.javatools import ProcResult, build_helper, java_env, java_source, kill_group
+from agent.validation.validate import (Candidate, FreshValidator, Outcome, ValidationConfig, count_tests,
                             outcome_from_tests, patch, test_classes)
-from agent.workspace import Workspace
+from agent.validation.workspace import Workspace
 from extractors import failures as fparse
 
 STARTUP_TIMEOUT = 60.0

@@ -90,11 +90,11 @@ def kill_group(proc: subprocess.Popen) -> None:
 
 
 def java_source(name: str) -> str:
-    return resources.files("agent.java").joinpath(name).read_text(encoding="utf-8")
+    return resources.files("agent.validation.java").joinpath(name).read_text(encoding="utf-8")
 
 
 def build_helper(name: str, extra_sources: tuple[str, ...] = ()) -> Path:
-    """Compile the shipped helper ``agent/java/<name>.java`` once into the cache; return its classes dir.
+    """Compile the shipped helper ``agent/validation/java/<name>.java`` once into the cache; return its classes dir.
 
     The directory is keyed on the sources' hash, so an edited helper is rebuilt and a stale one never used.
     """

@@ -25,8 +25,8 @@ from rich.syntax import Syntax
 from agent.errors import UserError
 from agent.history import History, State, method_text
 from agent.loop import LoopConfig, LoopEnd, RepairSession, config_dict
-from agent.report import candidates_table
-from agent.validate import Candidate, Outcome
+from agent.ui.report import candidates_table
+from agent.validation.validate import Candidate, Outcome
 
 
 class ReplIO:
@@ -193,7 +193,7 @@ class Commands:
 
     def diff_text(self) -> str:
         """Unified diff of the buggy file against the file with the current code in place ('' when unchanged)."""
-        from agent.workspace import ApplyError, apply
+        from agent.validation.workspace import ApplyError, apply
         if self.code is None:
             return ""
         source = self.bug.read_source()
@@ -224,7 +224,7 @@ class Commands:
             if not p.is_file():
                 raise UserError(f"/apply: file {p} not found")
             text = p.read_text(encoding="utf-8")
-        from agent.validate import resolve
+        from agent.validation.validate import resolve
         resolved = resolve(self.bug, Candidate(text, "reply"))
         if isinstance(resolved, Outcome):
             raise UserError(f"/apply: no method {self.bug.location.method} found in the text ({resolved.detail})")
@@ -377,7 +377,7 @@ def loop(cmds: Commands, session) -> None:
 def repl(args) -> int:
     """``repairchat repl BUG``."""
     from agent.models import load_model
-    from agent.validate import ValidationConfig, make_validator
+    from agent.validation.validate import ValidationConfig, make_validator
     from agent.cli import from_args, load_bugs
     from sessions.transcript import Transcript
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from agent.validate import KINDS
+from agent.validation.validate import KINDS
 
 COLORS = {"plausible": "#2ca02c", "test-failure": "#ffbf00", "compile-error": "#d62728", "timeout": "#9467bd",
           "extract-failed": "#7f7f7f", "apply-failed": "#8c564b"}

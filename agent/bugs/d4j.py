@@ -270,12 +270,12 @@ class D4JValidator:
     """``--validator d4j``: ``defects4j compile`` + ``defects4j test`` in a scratch copy (the Defects4J reference)."""
 
     def __init__(self, config=None):
-        from agent.validate import ValidationConfig
+        from agent.validation.validate import ValidationConfig
         self.config = config or ValidationConfig()
 
     def validate(self, bug: Bug, candidate):
-        from agent.validate import Outcome, count_tests, patch
-        from agent.workspace import Workspace
+        from agent.validation.validate import Outcome, count_tests, patch
+        from agent.validation.workspace import Workspace
         from extractors import failures as fparse
 
         if not (bug.root / ".defects4j.config").is_file():

@@ -1,0 +1,1 @@
+"""What a person sees: the REPL (``repl``), rich tables (``report``) and PNG charts (``plots``)."""
