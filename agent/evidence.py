@@ -119,8 +119,18 @@ def patched_source(bug, code: str) -> str:
 
     source = bug.read_source()
     if is_method(code, bug.location.method):
-        return apply_method(source, bug.location, code).source
+        return apply_method(source, bug.location, unindent(code)).source
     return apply_chunk(source, bug.location, code).source
+
+
+def unindent(method: str) -> str:
+    """A method as it stands in a file (``Outcome.code``: first line bare, the others carrying the file's indent,
+    which the closing brace shows) with that indent taken off, so that applying it again gives the same file."""
+    lines = method.strip("\n").split("\n")
+    indent = lines[-1][: len(lines[-1]) - len(lines[-1].lstrip())]
+    if len(lines) < 2 or not indent or not all(ln.startswith(indent) or not ln.strip() for ln in lines[1:]):
+        return method
+    return "\n".join([lines[0]] + [ln[len(indent):] for ln in lines[1:]])
 
 
 def patched_method(bug, code: str) -> str:

@@ -97,3 +97,12 @@ def test_every_sample_fix_matches_itself_and_differs_from_the_bug(sample_bugs):
         assert ev.label == "exact", bug.id
         buggy = evidence.evidence(bug, evidence.buggy_text(bug))
         assert buggy.ast is False and buggy.fix_distance > 0 and buggy.tokens_changed == 0, bug.id
+
+
+def test_applied_code_is_put_back_as_it_stood(sample_bugs):
+    """Outcome.code is the method as it stands in the file; applying it again must give that same file."""
+    from agent.validation.workspace import apply
+    for bug in sample_bugs.values():
+        for code, kind in ((bug.fixed_method, "method"), (bug.fixed_chunk, "chunk")):
+            patched = apply(bug.read_source(), bug.location, code, kind)
+            assert evidence.patched_source(bug, patched.code) == patched.source, (bug.id, kind)
