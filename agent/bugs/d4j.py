@@ -46,11 +46,11 @@ JVM_GLOB = "/usr/lib/jvm/*"  # where a JDK 11 for Defects4J is looked for when D
 CACHE = ".repairchat-d4j.json"
 CACHE_VERSION = 2
 EXPORTS = ("dir.src.classes", "dir.src.tests", "cp.test", "tests.trigger", "tests.all")
-# Code written for Java < 9 reflects into the JDK freely (Java 8 and 11 allow it; 17 does not): open what that
-# code touches in practice (the packages of java.base and java.desktop that Lang's tests reach into).
+# Code written for Java < 9 reflects into the JDK freely: Java 8 allowed it and 9-16 permitted it by default, 17
+# refuses. Open the java.base packages such code (reflection builders, serialization, mocking) reaches into;
+# on Lang (full suites of Lang-1 and Lang-60 on JDK 17) java.lang is the one that matters.
 OPENS = ("java.base/java.lang", "java.base/java.lang.reflect", "java.base/java.util", "java.base/java.text",
-         "java.base/java.io", "java.base/java.util.concurrent", "java.base/java.util.regex", "java.base/java.math",
-         "java.base/java.net", "java.base/java.nio.charset", "java.desktop/java.awt", "java.desktop/java.awt.font")
+         "java.base/java.io", "java.base/java.math", "java.base/java.net", "java.base/java.util.concurrent")
 
 
 class SetupError(UserError):
@@ -124,7 +124,9 @@ def d4j_environment() -> dict | None:
 def run(args: list[str], timeout: float, cwd: Path | None = None):
     """``defects4j ARGS`` through the one subprocess runner (its process group killed on timeout)."""
     from agent.validation.javatools import run_process
-    res = run_process([executable(), *args], timeout=timeout, cwd=cwd, env=d4j_environment())
+    workdir = Path(args[args.index("-w") + 1]) if "-w" in args else None  # what defects4j writes (and beside it)
+    res = run_process([executable(), *args], timeout=timeout, cwd=cwd, env=d4j_environment(),
+                      writable=(workdir.parent,) if workdir else ())
     if res.returncode != 0 and "Java 11 is required" in res.output:
         raise SetupError(JAVA11)
     return res
