@@ -35,6 +35,7 @@ from agent.errors import UserError
 from agent.loop import LoopConfig, LoopEnd, RepairSession, config_dict, open_transcript
 from agent.models import ask
 from agent.ui.report import first_failure
+from agent.validation.cache import CachingValidator
 from sessions.transcript import open_append
 
 CSV_COLUMNS = ("bug", "candidate", "round", "sample", "outcome", "seconds", "cached", "failure", "session")
@@ -152,7 +153,7 @@ def finished(rows: list[dict]) -> tuple[dict[str, dict], list[dict]]:
 
 
 def counts_per_bug(done: dict[str, dict], rows: list[dict]) -> dict[str, Counter]:
-    per_bug = {b: Counter() for b in done}
+    per_bug: dict[str, Counter] = {b: Counter() for b in done}
     for r in rows:
         per_bug[r["bug"]][r["outcome"]] += 1
     return per_bug
@@ -374,9 +375,8 @@ def run_bugs(bugs, model, model_spec: str, validator_factory, config: LoopConfig
 
     with scratch_root(), sigterm_interrupts():
         per_thread = PerThread(as_factory(validator_factory))
-        validator = per_thread
+        validator: PerThread | CachingValidator = per_thread
         if batch.cache:
-            from agent.validation.cache import CachingValidator
             validator = CachingValidator(per_thread, cache_path)
         try:
             with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),

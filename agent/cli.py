@@ -78,7 +78,7 @@ def cmd_demo(args) -> int:
 def read_candidates(path: str) -> list[dict]:
     from agent.validation.validate import CANDIDATE_KINDS
     from agent.jsonl import read_jsonl
-    rows = []
+    rows: list[dict] = []
     for where, row in read_jsonl(path, "candidates file {path} not found"):
         if not isinstance(row.get("bug"), str) or not isinstance(row.get("text"), str):
             raise UserError(f"{where}: a candidate needs string fields 'bug' and 'text'")
@@ -247,9 +247,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     try:
         from finetune.cli import add_parser as add_finetune
-    except ImportError:
-        add_finetune = None
-    if add_finetune:
+    except ImportError:  # an install without the fine-tuning package
+        pass
+    else:
         add_finetune(sub)
     return parser
 

@@ -27,8 +27,8 @@ def read_jsonl(path: str | Path, missing: str, malformed: str = "malformed JSON 
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as e:
-        line = data[:e.start].count(b"\n") + 1
-        raise UserError(f"{path}:{line}: not UTF-8 text (byte {data[e.start]:#04x}); save the file as UTF-8") \
+        at = data[:e.start].count(b"\n") + 1
+        raise UserError(f"{path}:{at}: not UTF-8 text (byte {data[e.start]:#04x}); save the file as UTF-8") \
             from None
     lines = text.splitlines()
     out = []

@@ -125,7 +125,13 @@ def feedback_message(outcome: Outcome, limit: int) -> dict:
     internal reason code, for transcripts and tables, not for the model."""
     if outcome.kind == "extract-failed":
         outcome = Outcome(outcome.kind, outcome.failures, outcome.code, outcome.seconds)
-    return prompts.feedback_message(outcome, limit)
+    message = prompts.feedback_message(outcome, limit)
+    # the prompt's header already says it does not compile; the rendered failures repeat it (said once here)
+    text = message["content"]
+    first, sep, rest = text.partition("\n")
+    if "does not compile" in first and rest.startswith("The code does not compile:\n"):
+        message = {**message, "content": first + sep + rest.split("\n", 1)[1]}
+    return message
 
 
 def method_text(code: str | None) -> str | None:

@@ -24,7 +24,7 @@ def add_dataclass_flags(parser: argparse.ArgumentParser, cls, *, unset: bool = F
             continue
         flag = "--" + f.name.replace("_", "-")
         default = f.default if f.default is not MISSING else \
-            (f.default_factory() if f.default_factory is not MISSING else None)  # type: ignore[misc]
+            (f.default_factory() if f.default_factory is not MISSING else None)
         help_text = f"{f.metadata.get('help', '')} (default: {default})".replace("%", "%%")
         given = None if unset else default
         if isinstance(default, bool):

@@ -166,8 +166,8 @@ def golden(events: list[dict], path, validator):
     except UserError as e:
         note = str(e)
     recorded = [(e["round"], e["sample"], e["outcome"]["kind"]) for e in events if e["type"] == "reply"]
-    rows = [(old or new)[:2] + (old[2] if old else None, new[2] if new else None)  # type: ignore[index]
-            for old, new in zip_longest(recorded, recorder.replies)]
+    rows = [((old or new)[0], (old or new)[1], old[2] if old else None, new[2] if new else None)
+            for old, new in zip_longest(recorded, recorder.replies) if old or new]
     old_msgs = [(e["role"], e["content"]) for e in events if e["type"] == "message"]
     new_msgs = recorder.messages
     differ_msgs = sum(a != b for a, b in zip(old_msgs, new_msgs)) + abs(len(old_msgs) - len(new_msgs))

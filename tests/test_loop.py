@@ -27,6 +27,7 @@ def test_feedback_turns_until_plausible(sample_bugs, scripted, sessions_dir):
     assert "toFahrenheit" in first_user and "boiling point" in first_user and "```java" in first_user
     assert "could not find a Java method" in model.seen[1][-1]["content"]
     assert "does not compile" in model.seen[2][-1]["content"] and "';' expected" in model.seen[2][-1]["content"]
+    assert model.seen[2][-1]["content"].count("does not compile") == 1  # one header, not two
     fb = model.seen[3][-1]["content"]
     assert "still fails tests" in fb and "testToFahrenheit" in fb and "212.0" in fb
     assert len(fb) < 1500

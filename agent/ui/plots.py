@@ -20,7 +20,7 @@ def outcome_chart(per_bug: dict[str, Counter], path: str | Path, title: str = "o
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     labels = list(per_bug)
-    total = Counter()
+    total: Counter = Counter()
     for c in per_bug.values():
         total.update(c)
     kinds = [k for k in KINDS if total[k]] or ["plausible"]

@@ -277,7 +277,7 @@ class Commands:
         resolved = resolve(self.bug, Candidate(text, "reply"))
         if isinstance(resolved, Outcome):
             raise UserError(f"/apply: no method {self.bug.location.method} found in the text ({resolved.detail})")
-        code = method_text(resolved[0])
+        code = method_text(resolved[0]) or resolved[0]
         self.checkpoint("apply", code=code, source=arg)
         self.session.state.code, self.session.state.outcome = code, None
         self.io.info(f"applied {len(code.splitlines())} line(s) as the current code; /test validates it")

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from collections import Counter
+from typing import TYPE_CHECKING, Sequence
 
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
 from agent.validation.validate import KINDS
+
+if TYPE_CHECKING:
+    from agent.validation.validate import Outcome
 
 HEADERS = {"test-failure": "test\nfail", "compile-error": "compile\nerror", "timeout": "time\nout",
            "extract-failed": "extract\nfail", "apply-failed": "apply\nfail"}
@@ -37,7 +41,7 @@ def kind_text(kind: str) -> str:
     return f"[{style}]{escape(kind)}[/]" if style else escape(str(kind))
 
 
-def candidates_table(title: str, rows: list[tuple[str, object]]) -> Table:
+def candidates_table(title: str, rows: "Sequence[tuple[str, Outcome]]") -> Table:
     """rows: (candidate label, Outcome)."""
     t = Table(title=title, title_justify="left")
     for col in ("candidate", "outcome", "s", "first failure"):
