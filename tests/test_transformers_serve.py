@@ -62,3 +62,10 @@ def test_loop_against_transformers_serve(served, tmp_path):
     outcomes = {b: [r["outcome"] for r in rows if r.get("bug") == b and "outcome" in r]
                 for b in ("WrongOperator-1", "OffByOne-1")}
     assert outcomes == {"WrongOperator-1": ["compile-error", "plausible"], "OffByOne-1": ["plausible"]}
+    # transformers serve reports the tokens of each request: they reach the transcripts and the results
+    replies = [json.loads(x) for p in (tmp_path / "s").glob("*.jsonl") for x in p.read_text().splitlines()
+               if '"type": "reply"' in x]
+    assert len(replies) == 3 and all(r["usage"]["prompt_tokens"] > 100 and r["usage"]["completion_tokens"] > 10
+                                     for r in replies)
+    done = [r for r in rows if r.get("done")]
+    assert all(d["usage"]["prompt_tokens"] > 100 and d["usage"]["model_s"] > 0 for d in done)
