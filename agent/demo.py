@@ -40,7 +40,7 @@ def examples(bugs: list[Bug], validator) -> list[tuple[list[dict], str]]:
             out.append((first, answer(bug.fixed_method)))
             continue
         wrong = answer(broken(bug.fixed_method))
-        feedback = prompts.feedback_message(validator.validate(bug, Candidate(wrong, "reply")))
+        feedback = prompts.feedback_message(validator.validate(bug, Candidate(wrong, "reply")), bug=bug)
         out.append((first, wrong))
         out.append((first + [{"role": "assistant", "content": wrong}, feedback], answer(bug.fixed_method)))
     return out

@@ -104,7 +104,7 @@ class RepairSession:
         if first is None or self.round >= self.config.rounds:
             raise Exhausted()
         self.add({"role": "assistant", "content": first.reply})
-        self.add(prompts.feedback_message(first.outcome, self.config.feedback_chars))
+        self.add(prompts.feedback_message(first.outcome, self.config.feedback_chars, bug=self.bug))
 
     def record(self, attempt: Attempt, model_s: float = 0.0) -> None:
         self.attempts.append(attempt)

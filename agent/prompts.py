@@ -7,8 +7,10 @@ Two styles:
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from agent.bugs import Bug
-from extractors.failures import render_feedback
+from extractors.feedback import FeedbackContext, project_packages, render_feedback
 
 FILL_ME = "<FILL_ME>"
 SYSTEM = ("You are an automated program repair assistant for Java. You are given a buggy Java method and the "
@@ -40,6 +42,17 @@ def method_context(bug: Bug) -> tuple[str, int]:
     return "\n".join(ln[indent:] if ln[:indent].isspace() else ln.lstrip() for ln in text), span.start_line
 
 
+@lru_cache(maxsize=64)
+def feedback_context(bug: Bug) -> FeedbackContext:
+    """What failure feedback needs about ``bug``: the method as shown and its first line (line numbers become
+    relative to it), the project's own packages (frames in them are the project's), the test sources."""
+    method, start = method_context(bug)
+    roots = tuple(bug.source_roots) + tuple(bug.test_roots)
+    return FeedbackContext(method_file=bug.location.file, method_start=start, method_lines=tuple(method.split("\n")),
+                           packages=project_packages(str(bug.root), roots), root=str(bug.root),
+                           test_roots=tuple(bug.test_roots), source_roots=tuple(bug.source_roots))
+
+
 def initial_messages(bug: Bug, style: str = "chat", failures=()) -> list[dict]:
     """The first chat turn for ``bug``; ``failures`` are those of the unpatched program, when known."""
     method, start = method_context(bug)
@@ -51,13 +64,14 @@ def initial_messages(bug: Bug, style: str = "chat", failures=()) -> list[dict]:
     text = (f"The following method `{bug.location.method}` from `{bug.location.file}` contains a bug.\n\n"
             f"```java\n{method}\n```\n\nIt fails these tests:\n{tests}\n")
     if failures:
-        text += "\nThe failure:\n" + render_feedback(failures) + "\n"
+        text += "\nThe failure:\n" + render_feedback(failures, feedback_context(bug)) + "\n"
     text += "\nPlease provide the complete fixed method."
     return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": text}]
 
 
-def feedback_message(outcome, limit: int = 1200) -> dict:
-    """The user turn that reports why the last patch is still wrong (ChatRepair style)."""
+def feedback_message(outcome, limit: int = 1200, bug: Bug | None = None) -> dict:
+    """The user turn that reports why the last patch is still wrong (ChatRepair style); with ``bug`` the
+    failures are rendered against it (see ``feedback_context``)."""
     reasons = {
         "compile-error": "The fixed version does not compile:",
         "test-failure": "The fixed version still fails tests:",
@@ -65,7 +79,8 @@ def feedback_message(outcome, limit: int = 1200) -> dict:
         "extract-failed": "I could not find a Java method in your reply.",
         "apply-failed": "Your code could not be applied to the file:",
     }
-    body = render_feedback(outcome.failures, limit) if outcome.failures else outcome.detail[:limit]
+    ctx = feedback_context(bug).for_code(outcome.code) if bug is not None else None
+    body = render_feedback(outcome.failures, ctx, limit) if outcome.failures else outcome.detail[:limit]
     text = reasons.get(outcome.kind, f"The fixed version is not correct ({outcome.kind}).")
     if body:
         text += "\n" + body

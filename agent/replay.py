@@ -154,7 +154,7 @@ def continue_session(args, events: list[dict]) -> int:
         if state.pending:
             last = [a for a in state.attempts if a.round == state.round]
             session.add({"role": "assistant", "content": last[0].reply})
-            session.add(prompts.feedback_message(last[0].outcome, config.feedback_chars))
+            session.add(prompts.feedback_message(last[0].outcome, config.feedback_chars, bug=bug))
         before = len(session.attempts)
         try:
             session.run()

@@ -376,94 +376,10 @@ def parse_failing_tests(text: str) -> list[TestFailure]:
 
 
 # ----------------------------------------------------------------------------------------------- render
-def _clip(s: str, n: int) -> str:
-    s = s.strip()
-    return s if len(s) <= n else s[: max(0, n - 1)].rstrip() + "…"
-
-
-def _render_compile(e: CompileError) -> str:
-    where = f"line {e.line}" if e.line else (e.file or "compiler")
-    msg_lines = e.message.split("\n")
-    text = [f"{where}: {_clip(msg_lines[0], 300)}"]
-    if e.source_line.strip():
-        lead = len(e.source_line) - len(e.source_line.lstrip())
-        text.append("    " + _clip(e.source_line.strip(), 200))
-        if e.column and e.column - 1 >= lead:
-            text.append("    " + " " * (e.column - 1 - lead) + "^")
-    text += ["  " + _clip(d, 200) for d in msg_lines[1:4]]
-    return "\n".join(text)
-
-
-def _render_test(f: TestFailure, same: int) -> str:
-    more = f" (and {same} more tests failing the same way)" if same else ""
-    exc = f.exception.rsplit(".", 1)[-1] if f.exception else "failure"
-    head = f"{f.test} failed{more}: {exc}"
-    if f.message:
-        msg = _clip(f.message, 400)
-        head += (": " + msg) if "\n" not in msg else ":\n    " + msg.replace("\n", "\n    ")
-    text = [head]
-    if f.expected is not None and f.expected + f.actual not in ("",) and "expected" not in (f.message or ""):
-        text.append(f"  expected: {_clip(f.expected, 150)}  actual: {_clip(f.actual or '', 150)}")
-    if f.frame:
-        text.append(f"  at {f.frame}")
-    return "\n".join(text)
-
-
-def render_feedback(failures: Sequence[Failure], limit: int = 1200) -> str:
-    """The next chat turn's failure text: deduplicated, most useful first, at most ``limit`` characters."""
-    entries: list[str] = []
-    comp = [f for f in failures if isinstance(f, CompileError)]
-    seen: set = set()
-    if comp:
-        entries.append("The code does not compile:")
-        for e in comp:
-            key = (e.line, e.message)
-            if key not in seen:
-                seen.add(key)
-                entries.append(_render_compile(e))
-    groups: dict[tuple, list[TestFailure]] = {}
-    order: list = []
-    for f in failures:
-        if isinstance(f, TestFailure):
-            key = (f.exception, f.message, f.frame)
-            if key not in groups:
-                groups[key] = []
-                order.append(("t", key))
-            groups[key].append(f)
-        elif isinstance(f, TestTimeout) and ("o", f.test) not in seen:
-            seen.add(("o", f.test))
-            order.append(("o", f))
-    for tag, item in order:
-        if tag == "t":
-            fs = groups[item]
-            entries.append(_render_test(fs[0], len(fs) - 1))
-        else:
-            entries.append(f"{item.test} timed out after {item.seconds:g} s (infinite loop or very slow code?)")
-    if not entries:
-        return ""
-    if comp:  # the header belongs to the first compile error so it is never shown alone
-        entries[1] = entries[0] + "\n" + entries[1]
-        del entries[0]
-    return _fit(entries, limit)
-
-
-def _fit(items: list[str], limit: int) -> str:
-    out: list[str] = []
-    for i, item in enumerate(items):
-        left = len(items) - i - 1
-        omit = [f"({left} more failures omitted)"] if left else []
-        if len("\n".join(out + [item] + omit)) <= limit:
-            out.append(item)
-            continue
-        if not out:  # the first item alone is too long: clip it rather than show nothing
-            room = limit - (len(omit[0]) + 1 if omit else 0)
-            if room > 20:
-                out.append(_clip(item, room))
-        break
-    left = len(items) - len(out)
-    if left:
-        out.append(f"({left} more failures omitted)")
-    return "\n".join(out)[:limit]
+def render_feedback(failures: Sequence[Failure], limit: int = 1200, context=None) -> str:
+    """The next chat turn's failure text; see :func:`extractors.feedback.render_feedback` (the one rendering)."""
+    from extractors.feedback import render_feedback as render
+    return render(failures, context, limit)
 
 
 # ----------------------------------------------------------------------------------------------- serialise

@@ -146,7 +146,7 @@ class Commands:
         if self.outcome is not None:
             from agent.prompts import feedback_message
             text += ("It passes all tests." if self.outcome.plausible
-                     else feedback_message(self.outcome, self.config.feedback_chars)["content"])
+                     else feedback_message(self.outcome, self.config.feedback_chars, bug=self.bug)["content"])
         return {"role": "user", "content": text}
 
     def turn(self) -> None:
