@@ -321,3 +321,12 @@ def test_frames_kept_and_old_transcripts_load():
     assert failure_from_dict(d) == f
     old = {k: v for k, v in d.items() if k != "frames"}  # a transcript written before frames existed
     assert failure_from_dict(old).frames == () and failure_from_dict(old).frame == "p.T.t(T.java:4)"
+
+
+def test_gradle4_real_logs():
+    """Real Gradle 4.4.1 output (make_gradle4_logs.sh): the task name glued to the compile error's path, and a
+    failing test in the plain console."""
+    (e,) = parse_javac(log("gradle4_compile.txt"))
+    assert (e.file.rsplit("/", 1)[-1], e.file[:1], e.line, e.column, e.message) == ("Calc.java", "/", 5, 22, "';' expected")
+    (f,) = parse_junit(log("gradle4_test.txt"))
+    assert (f.test, f.expected, f.actual, f.frame) == ("p.CalcTest::add", "5", "-1", "p.CalcTest.add(CalcTest.java:10)")
