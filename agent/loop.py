@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 from dataclasses import asdict, dataclass, field
 
-from agent import prompts
+from agent import styles
 from agent.bugs import Bug
 from agent.validation.validate import Candidate, Outcome, Validator
 
@@ -38,8 +38,7 @@ class LoopConfig:
     def __post_init__(self):
         if self.rounds < 1 or self.samples < 1:
             raise ValueError("rounds and samples must be at least 1")
-        if self.style not in prompts.STYLES:
-            raise ValueError(f"style must be one of {', '.join(prompts.STYLES)}")
+        styles.get(self.style)
 
 
 @dataclass(frozen=True)
@@ -57,6 +56,8 @@ class RepairSession:
                  transcript=None, on_attempt=None):
         self.bug, self.model, self.validator = bug, model, validator
         self.config = config or LoopConfig()
+        self.style = styles.get(self.config.style)
+        styles.check_model(model, self.style)
         self.transcript, self.on_attempt = transcript, on_attempt
         self.messages: list[dict] = []
         self.attempts: list[Attempt] = []
@@ -65,9 +66,8 @@ class RepairSession:
     def start(self) -> None:
         failures = ()
         if self.config.show_original_failure and self.config.style == "chat":
-            from agent.prompts import method_context
-            failures = self.validator.validate(self.bug, Candidate(method_context(self.bug)[0])).failures
-        for m in prompts.initial_messages(self.bug, self.config.style, failures):
+            failures = self.validator.validate(self.bug, Candidate(styles.method_context(self.bug)[0])).failures
+        for m in self.style.first_messages(self.bug, failures):
             self.add(m)
 
     def add(self, message: dict) -> None:
@@ -94,9 +94,8 @@ class RepairSession:
         t0 = time.monotonic()
         replies = self.model.complete(self.messages, self.config.samples)
         model_s = (time.monotonic() - t0) / max(1, len(replies))
-        kind = "fill-reply" if self.config.style == "fill" else "reply"
         for i, reply in enumerate(replies):
-            outcome = self.validator.validate(self.bug, Candidate(reply, kind))
+            outcome = self.validator.validate(self.bug, self.style.candidate(reply))
             self.record(Attempt(self.round, i, reply, outcome), model_s)
         first = self.attempts[-len(replies)] if replies else None
         if any(a.outcome.plausible for a in self.attempts[-len(replies):]):
@@ -104,7 +103,7 @@ class RepairSession:
         if first is None or self.round >= self.config.rounds:
             raise Exhausted()
         self.add({"role": "assistant", "content": first.reply})
-        self.add(prompts.feedback_message(first.outcome, self.config.feedback_chars))
+        self.add(self.style.feedback_message(first.outcome, self.config.feedback_chars, self.bug))
 
     def record(self, attempt: Attempt, model_s: float = 0.0) -> None:
         self.attempts.append(attempt)

@@ -25,7 +25,8 @@ def session_bug(events: list[dict], path) -> Bug:
 
 
 def candidate_kind(events: list[dict]) -> str:
-    return "fill-reply" if events[0].get("config", {}).get("style") == "fill" else "reply"
+    from agent import styles
+    return styles.get(events[0].get("config", {}).get("style") or "chat").candidate_kind
 
 
 def revalidate(events: list[dict], path, validator) -> list[tuple[dict, Outcome]]:
@@ -124,7 +125,6 @@ def golden_report(events, path, validator) -> int:
 
 def continue_session(args, events: list[dict]) -> int:
     """Resume a saved conversation at its last turn with a live model, appending to the same transcript."""
-    from agent import prompts
     from agent.history import loop_config, rebuild
     from agent.loop import RepairSession
     from agent.models import load_model
@@ -154,7 +154,7 @@ def continue_session(args, events: list[dict]) -> int:
         if state.pending:
             last = [a for a in state.attempts if a.round == state.round]
             session.add({"role": "assistant", "content": last[0].reply})
-            session.add(prompts.feedback_message(last[0].outcome, config.feedback_chars))
+            session.add(session.style.feedback_message(last[0].outcome, config.feedback_chars, bug))
         before = len(session.attempts)
         try:
             session.run()

@@ -67,7 +67,7 @@ class Commands:
 
     def __init__(self, bug, model, model_spec: str, validator, io: ReplIO, config: LoopConfig | None = None,
                  transcript=None):
-        from agent.prompts import method_context
+        from agent.styles import method_context
 
         self.bug, self.model_spec, self.io = bug, model_spec, io
         self.config = config or LoopConfig(rounds=1000)
@@ -144,9 +144,8 @@ class Commands:
             return None
         text = f"I changed the method to:\n\n```java\n{self.code}\n```\n"
         if self.outcome is not None:
-            from agent.prompts import feedback_message
             text += ("It passes all tests." if self.outcome.plausible
-                     else feedback_message(self.outcome, self.config.feedback_chars)["content"])
+                     else self.session.style.feedback_message(self.outcome, self.config.feedback_chars, self.bug)["content"])
         return {"role": "user", "content": text}
 
     def turn(self) -> None:
