@@ -318,7 +318,7 @@ def chats_from_transcript(path: str | Path) -> list[dict]:
     start = events[0]
     session = str(start.get("session") or Path(path).stem)
     bug = str((start.get("bug") or {}).get("id") or session)
-    style = (start.get("config") or {}).get("style") or "chat"
+    style = (start.get("loop") or {}).get("style") or "chat"
     msgs: list[dict] = []
     out: list[dict] = []
     for e in events:

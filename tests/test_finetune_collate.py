@@ -34,6 +34,7 @@ def test_pad_collate_right_and_left():
         pad_collate(feats, 0, padding_side="middle")
 
 
+@pytest.fixture(scope="module")
 def tok():
     from finetune.models import load_tokenizer
     from finetune.testing import tiny_base

@@ -176,7 +176,7 @@ def test_transcript_chats_end_with_the_plausible_reply(tmp_path):
     (chat,) = chats_from_transcript(t.path)
     assert [m["role"] for m in chat["messages"]] == ["system", "user", "assistant", "user", "assistant"]
     assert chat["messages"][-1]["content"] == "try 2" and chat["bug"] == "B-1"  # the bug id is kept
-    with Transcript.create(tmp_path, {"id": "F-1"}, "demo", {"style": "fill"}) as t:
+    with Transcript.create(tmp_path, {"id": "F-1"}, "demo", loop={"style": "fill"}) as t:
         t.log("message", round=0, role="user", content="f() {\n<FILL_ME>\n}")
         t.log("reply", round=1, sample=0, raw="x();", code=None, outcome={"kind": "compile-error"})
         t.log("message", round=1, role="assistant", content="x();")
