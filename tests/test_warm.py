@@ -13,7 +13,7 @@ from conftest import tree_digest
 from agent.validation import warm
 from agent.bugs import SAMPLES, bug_from_dict, load_manifest
 from agent.validation.javatools import build_helper
-from agent.validation.cache import HIT, CachingValidator
+from agent.validation.cache import CachingValidator
 from agent.validation.validate import Candidate, FreshValidator, Outcome, ValidationConfig, make_validator
 from agent.validation.warm import WarmValidator
 from agent.validation.workspace import buggy_method
@@ -124,7 +124,7 @@ def test_killed_server_is_restarted_and_candidate_retried(warm_validator):
 def test_hung_server_is_killed_and_candidate_retried(monkeypatch):
     monkeypatch.setattr(warm, "SLACK", 2.0)
     bug = BUGS[2]
-    with WarmValidator(ValidationConfig(test_timeout=0.5, compile_timeout=3.0)) as v:
+    with WarmValidator(ValidationConfig(test_timeout=0.5, compile_timeout=3.0, candidate_timeout=5.0)) as v:
         assert v.validate(bug, Candidate(bug.fixed_method)).kind == "plausible"
         hung = v.server
         os.kill(hung.pid, signal.SIGSTOP)  # alive but silent: only the deadline can notice
@@ -135,10 +135,12 @@ def test_hung_server_is_killed_and_candidate_retried(monkeypatch):
 
 def test_stuck_test_thread_restarts_server(warm_validator):
     bug = next(b for b in BUGS if b.id == "InfiniteLoop-1")
-    pid = warm_validator.server.pid
+    assert warm_validator.validate(bug, Candidate(bug.fixed_method)).kind == "plausible"
+    pid, restarts = warm_validator.server.pid, warm_validator.restarts
     original = buggy_method(bug.read_source(), bug.location).text
     assert warm_validator.validate(bug, Candidate(original)).kind == "timeout"
-    assert warm_validator.server.pid != pid  # the spinning thread's JVM was replaced
+    assert warm_validator.restarts == restarts + 1  # the spinning thread's JVM was replaced
+    assert warm_validator._server is None or warm_validator.server.pid != pid
     assert warm_validator.validate(bug, Candidate(bug.fixed_method)).kind == "plausible"
 
 
@@ -191,7 +193,7 @@ def test_duplicates_are_skipped_and_persisted(tmp_path, warm_validator):
     reformatted = "// the fix\n" + bug.fixed_method.replace("    ", "\t").replace(" = ", "=").replace("\n", "\n\n")
     second = cache.validate(bug, Candidate(reformatted))
     assert first.kind == second.kind == "plausible"
-    assert inner.calls == 1 and cache.hits == 1 and second.seconds == 0 and second.detail.startswith(HIT)
+    assert inner.calls == 1 and cache.hits == 1 and second.seconds == 0 and second.cached
     assert second.code != first.code  # the hit carries this candidate's code
     other = cache.validate(bug, Candidate(bug.fixed_method.replace("<=", "<")))  # a different candidate
     assert inner.calls == 2 and other.kind == "test-failure"

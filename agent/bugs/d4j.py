@@ -293,7 +293,7 @@ class D4JValidator:
                 errors = fparse.parse_javac(text)
                 detail = "defects4j compile timed out" if rc is None else ("" if errors else text.strip()[-500:])
                 return Outcome("compile-error", tuple(errors), code, time.monotonic() - started, detail)
-            budget = self.config.test_timeout * (count_tests(ws.root, bug.test_roots) + 1) + 60
+            budget = self.config.timeout_for(bug) * (count_tests(ws.root, bug.test_roots) + 1) + 60
             rc, out, err = run(["test", "-w", str(ws.root)], budget)
             seconds = time.monotonic() - started
             if rc is None:
