@@ -54,6 +54,7 @@ def signature(o: Outcome) -> tuple:
     return o.kind, tuple(fs)
 
 
+FRESH_SECONDS: list[float] = []  # wall time of the fresh fixture (two threads)
 CASES = [(bug, name, cand) for bug in BUGS for name, cand in candidates(bug).items()]
 
 
@@ -66,8 +67,10 @@ def digests():
 def fresh_outcomes(digests):
     fresh = FreshValidator(CONFIG)
     build_helper("RepairRunner")  # once, before threads race to build it (build_helper's temp dir is per process)
+    started = time.monotonic()
     with ThreadPoolExecutor(2) as pool:
         outs = list(pool.map(lambda c: fresh.validate(c[0], c[2]), CASES))
+    FRESH_SECONDS.append(time.monotonic() - started)
     return {(bug.id, name): o for (bug, name, _), o in zip(CASES, outs)}
 
 
@@ -95,7 +98,9 @@ def test_warm_matches_fresh_on_every_sample_bug(fresh_outcomes, warm_validator, 
     assert all(kinds[(b.id, "compile-error")] == "compile-error" for b in BUGS)
     assert kinds[("OffByOne-1", "exit")] == "test-failure"
     assert warm_validator.fallbacks == 0
-    assert time.monotonic() - started < 60
+    # one server per bug (its root, JDK, JVM options), yet faster serially than fresh on two threads; measured
+    # side by side in one run, as the machine's load changes both alike
+    assert time.monotonic() - started < FRESH_SECONDS[0]
     for bug in BUGS:  # nothing written into the user's trees (no patched file, no .class files)
         assert tree_digest(bug.root) == digests[bug.id], bug.id
 
