@@ -82,6 +82,13 @@ def javac_version(javac: str) -> int:
     return _version(javac)
 
 
+@lru_cache(maxsize=16)
+def has_compiler(java: str) -> bool:
+    """Whether this Java runtime holds javac's module (jdk.compiler), which the warm server runs in-process."""
+    res = run_process([java, "--list-modules"], timeout=60)
+    return res.returncode == 0 and "jdk.compiler@" in res.output
+
+
 @lru_cache(maxsize=8)
 def java_env(java_home: str | None = None) -> JavaEnv:
     """Find javac, java and the JUnit 4 jars, or raise a one-line UserError saying how to install them.

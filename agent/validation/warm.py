@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from agent.bugs import Bug
-from agent.validation.javatools import ProcResult, build_helper, kill_group, start_process
+from agent.validation.javatools import ProcResult, build_helper, has_compiler, kill_group, start_process
 from agent.validation.settings import BuildSettings, ValidationConfig, settings_for
 from agent.validation.validate import (Candidate, FreshValidator, Outcome, Prepared, outcome_from_tests, prepare,
                                        test_specs)
@@ -209,6 +209,8 @@ class WarmValidator:
             self._server.close()
             self._server = None
         if self._server is None:
+            if not has_compiler(s.env.java):
+                raise NoWarm(f"the Java runtime {s.env.java} has no compiler (module jdk.compiler)")
             self._server = WarmServer(self._tmp / "server.log", settings=s, cwd=prep.workspace.root,
                                       writable=(self._tmp,))
             self._server_key = key
