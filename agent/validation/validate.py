@@ -230,11 +230,8 @@ def compile_failure(comp, code: str | None, started: float) -> Outcome:
     return Outcome("compile-error", tuple(errors), code, time.monotonic() - started, detail)
 
 
-class FreshValidator:
-    """Fresh javac + fresh JVMs per candidate: slow, simple, the soundness reference."""
-
-    def __init__(self, config: ValidationConfig | None = None):
-        self.config = config or ValidationConfig()
+class PreparingValidator:
+    """A validator in two steps: ``prepare`` the candidate once, then ``run_prepared`` (what subclasses do)."""
 
     def validate(self, bug: Bug, candidate: Candidate) -> Outcome:
         started = time.monotonic()
@@ -242,6 +239,16 @@ class FreshValidator:
         if isinstance(prepared, Outcome):
             return prepared
         return self.run_prepared(bug, prepared, started)
+
+    def run_prepared(self, bug: Bug, prepared: Prepared, started: float | None = None) -> Outcome:
+        raise NotImplementedError
+
+
+class FreshValidator(PreparingValidator):
+    """Fresh javac + fresh JVMs per candidate: slow, simple, the soundness reference."""
+
+    def __init__(self, config: ValidationConfig | None = None):
+        self.config = config or ValidationConfig()
 
     def run_prepared(self, bug: Bug, prepared: Prepared, started: float | None = None) -> Outcome:
         started = time.monotonic() if started is None else started

@@ -32,7 +32,7 @@ from pathlib import Path
 from agent.bugs import Bug
 from agent.validation.javatools import ProcResult, build_helper, has_compiler, kill_group, start_process
 from agent.validation.settings import BuildSettings, ValidationConfig, settings_for
-from agent.validation.validate import (Candidate, FreshValidator, Outcome, Prepared, outcome_from_tests, prepare,
+from agent.validation.validate import (FreshValidator, Outcome, PreparingValidator, Prepared, outcome_from_tests,
                                        test_specs)
 from agent.validation.workspace import Workspace
 from extractors import failures as fparse
@@ -155,7 +155,7 @@ class NoWarm(Exception):
     """This bug cannot use the warm server (why); it is validated by FreshValidator."""
 
 
-class WarmValidator:
+class WarmValidator(PreparingValidator):
     """``Validator`` on a warm JVM: same outcomes as ``FreshValidator``, tens of times faster. Call ``close()``.
 
     The server runs in the bug's project root (a scratch copy), with the bug's JDK and JVM options, so a worker
@@ -250,13 +250,6 @@ class WarmValidator:
             prep.server_pid = server.pid
 
     # -- validation ------------------------------------------------------------------------------------
-    def validate(self, bug: Bug, candidate: Candidate) -> Outcome:
-        started = time.monotonic()
-        prepared = prepare(bug, candidate, started)
-        if isinstance(prepared, Outcome):
-            return prepared
-        return self.run_prepared(bug, prepared, started)
-
     def run_prepared(self, bug: Bug, prepared: Prepared, started: float | None = None) -> Outcome:
         started = time.monotonic() if started is None else started
         errors = []
