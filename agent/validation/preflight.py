@@ -208,9 +208,12 @@ def check_bugs(bugs: list[Bug], config: ValidationConfig,
     with its reason. With ``config.preflight`` off, the bugs as they are."""
     if not config.preflight:
         return list(bugs), []
+    from concurrent.futures import ThreadPoolExecutor
+
     kept, results = [], []
-    for bug in bugs:
-        result = cached_check(bug, config)
+    with ThreadPoolExecutor(2) as pool:  # JVM start-ups overlap; reports stay in the bugs' order
+        checks = list(pool.map(lambda b: cached_check(b, config), bugs))
+    for bug, result in zip(bugs, checks):
         results.append(result)
         if result.ok:
             kept.append(checked_bug(bug, result, config))
