@@ -16,6 +16,7 @@ import re
 import shutil
 import signal
 import subprocess
+import threading
 import time
 from dataclasses import dataclass
 from functools import lru_cache
@@ -181,7 +182,7 @@ def build_helper(name: str, extra_sources: tuple[str, ...] = (), env: JavaEnv | 
     out = cache_dir() / "java" / f"{name}-{digest}-java{env.version}"
     if (out / f"{name}.class").exists():
         return out
-    tmp = out.with_name(out.name + f".tmp{os.getpid()}")
+    tmp = out.with_name(out.name + f".tmp{os.getpid()}-{threading.get_ident()}")  # per process and thread
     shutil.rmtree(tmp, ignore_errors=True)
     (tmp / "src").mkdir(parents=True)
     for n, text in texts.items():

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import threading
 import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -188,7 +189,7 @@ def cached_check(bug: Bug, config: ValidationConfig | None = None) -> Check:
             pass  # a torn or older file: check again
     result = check(bug, config)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(f".tmp{os.getpid()}")
+    tmp = path.with_suffix(f".tmp{os.getpid()}-{threading.get_ident()}")
     tmp.write_text(json.dumps(result.to_dict()), encoding="utf-8")
     tmp.replace(path)
     return result
