@@ -136,10 +136,11 @@ NOISE = re.compile(r"^(Compilation failed in require|BEGIN failed|Executed comma
 
 
 def failure_line(output: str) -> str:
-    """The line of a failed ``defects4j`` run that says why: its ``Error:`` (or git's ``fatal:``) line, else the
-    last line that is not a perl stack frame (``at FILE line N.`` trimmed)."""
-    found = [ln.strip() for ln in output.splitlines() if ln.strip() and not NOISE.search(ln)]
-    said = [ln for ln in found if re.match(r"(Error|ERROR|fatal|BUILD FAILED)\b", ln)]
+    """The line of a failed ``defects4j`` run that says why: the compiler's first ``error:``, else its ``Error:``
+    (or git's ``fatal:``, Ant's ``BUILD FAILED``) line, else the last line that is not a perl stack frame."""
+    found = [ANT_PREFIX.sub("", ln).strip() for ln in output.splitlines() if ln.strip() and not NOISE.search(ln)]
+    said = [ln for ln in found if "error:" in ln] or \
+        [ln for ln in found if re.match(r"(Error|ERROR|fatal|BUILD FAILED)\b", ln)]
     line = (said or found or ["(no output)"])[0 if said else -1]
     return re.sub(r" at \S+ line \d+\.?$", "", line)[:200]
 
