@@ -48,7 +48,7 @@ CACHE_VERSION = 2
 EXPORTS = ("dir.src.classes", "dir.src.tests", "cp.test", "tests.trigger", "tests.all")
 # Code written for Java < 9 reflects into the JDK freely: Java 8 allowed it and 9-16 permitted it by default, 17
 # refuses. Open the java.base packages such code (reflection builders, serialization, mocking) reaches into;
-# on Lang (full suites of Lang-1 and Lang-60 on JDK 17) java.lang is the one that matters.
+# on Lang (full suites of Lang-1, -40 and -60 on JDK 17) java.lang is the one that matters.
 OPENS = ("java.base/java.lang", "java.base/java.lang.reflect", "java.base/java.util", "java.base/java.text",
          "java.base/java.io", "java.base/java.math", "java.base/java.net", "java.base/java.util.concurrent")
 
