@@ -101,6 +101,12 @@ def bug_from_dict(obj: dict, base: Path, where: str = "manifest") -> Bug:
               extra={k: v for k, v in obj.items() if k not in Bug.__dataclass_fields__})
     if not bug.source_file.is_file():
         raise UserError(f"{where}: buggy file {bug.source_file} does not exist; fix 'location.file'")
+    try:
+        count = bug.read_source().count("\n") + 1
+    except UnicodeDecodeError:
+        raise UserError(f"{where}: buggy file {bug.source_file} is not UTF-8 text; convert it to UTF-8") from None
+    if lines is not None and lines[1] > count:
+        raise UserError(f"{where}: 'location.lines' {list(lines)} go past the end of {loc['file']} ({count} lines)")
     return bug
 
 
