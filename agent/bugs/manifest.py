@@ -145,6 +145,13 @@ def bug_from_dict(obj: dict, base: Path, where: str = "manifest") -> Bug:
               test_timeout=float(timeout) if timeout is not None else None, java_home=java_home, **settings)
     if not bug.source_file.is_file():
         raise UserError(f"{where}: buggy file {bug.source_file} does not exist; fix 'location.file'")
+    try:
+        count = bug.read_source().count("\n") + 1
+    except UnicodeDecodeError:
+        raise UserError(f"{where}: buggy file {bug.source_file} is not {bug.encoding} text; give its encoding in "
+                        "'javac_options' (-encoding ISO-8859-1) or convert it") from None
+    if lines is not None and lines[1] > count:
+        raise UserError(f"{where}: 'location.lines' {list(lines)} go past the end of {loc['file']} ({count} lines)")
     return bug
 
 
