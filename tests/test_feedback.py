@@ -2,7 +2,7 @@
 import pytest
 
 from agent.bugs import SAMPLES, load_manifest
-from agent.prompts import feedback_context, feedback_message, initial_messages, method_context
+from agent.styles import STYLES, feedback_context, method_context
 from agent.validation.validate import Candidate, FreshValidator, ValidationConfig
 from extractors.failures import CompileError, TestFailure, TestTimeout, parse_javac
 from extractors.feedback import FeedbackContext, project_packages, render_feedback
@@ -56,11 +56,13 @@ def test_compile_errors_name_their_files(bug, runs):
 
 def test_prompts_use_the_shared_rendering(bug, runs):
     ctx = feedback_context(bug)
-    msg = feedback_message(runs["throws"], 1200, bug=bug)["content"]
+    msg = STYLES["chat"].feedback_message(runs["throws"], 1200, bug)["content"]
     assert render_feedback(runs["throws"].failures, ctx.for_code(runs["throws"].code), 1200) in msg
     assert "total += a[i + a.length];" in msg  # the line of the code that ran, not of the buggy method
-    first = initial_messages(bug, "chat", runs["buggy"].failures)[-1]["content"]
+    first = STYLES["chat"].first_messages(bug, runs["buggy"].failures)[-1]["content"]
     assert render_feedback(runs["buggy"].failures, ctx) in first
+    fill = STYLES["fill"].feedback_message(runs["throws"], 1200, bug)["content"]
+    assert "// at line 7 of the method: total += a[i + a.length];" in fill  # the same rendering, as // lines
 
 
 CTX = FeedbackContext(method_file="src/p/A.java", method_start=10,
