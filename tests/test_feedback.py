@@ -62,7 +62,7 @@ def test_prompts_use_the_shared_rendering(bug, runs):
     first = STYLES["chat"].first_messages(bug, runs["buggy"].failures)[-1]["content"]
     assert render_feedback(runs["buggy"].failures, ctx) in first
     fill = STYLES["fill"].feedback_message(runs["throws"], 1200, bug)["content"]
-    assert "// at line 7 of the method: total += a[i + a.length];" in fill  # the same rendering, as // lines
+    assert "//   at line 7 of the method: total += a[i + a.length];" in fill  # the same rendering, as // lines
 
 
 CTX = FeedbackContext(method_file="src/p/A.java", method_start=10,
