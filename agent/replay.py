@@ -26,7 +26,8 @@ def session_bug(events: list[dict], path) -> Bug:
 
 
 def candidate_kind(events: list[dict]) -> str:
-    return "fill-reply" if (events[0].get("loop") or {}).get("style") == "fill" else "reply"
+    from agent import styles
+    return styles.get((events[0].get("loop") or {}).get("style") or "chat").candidate_kind
 
 
 def revalidate(events: list[dict], path, validator) -> list[tuple[dict, Outcome]]:

@@ -31,7 +31,7 @@ def fenced(code):
 
 def scripts(bugs):
     """Per bug, the reply for each turn. OffByOne-1's second reply is its first with other whitespace."""
-    from agent.prompts import method_context
+    from agent.styles import method_context
     out = {}
     for bug_id, bug in bugs.items():
         fixed = bug.fixed_method

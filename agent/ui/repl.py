@@ -89,7 +89,7 @@ class Commands:
 
     def __init__(self, bug, model, model_spec: str, validator, io: ReplIO, config: LoopConfig | None = None,
                  transcript=None, new_validator=None):
-        from agent.prompts import method_context
+        from agent.styles import method_context
 
         self.new_validator = new_validator  # makes a fresh validator after Ctrl-C stopped one mid-run
 
@@ -193,7 +193,7 @@ class Commands:
         text = f"I changed the method to:\n\n```java\n{self.code}\n```\n"
         if self.outcome is not None:
             text += ("It passes all tests." if self.outcome.plausible
-                     else feedback_message(self.outcome, self.config.feedback_chars)["content"])
+                     else feedback_message(self.outcome, self.config.feedback_chars, bug=self.bug)["content"])
         return text
 
     def turn(self) -> None:
