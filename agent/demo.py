@@ -7,6 +7,8 @@ the compiler's feedback, so the demo shows a real multi-turn repair.
 
 from __future__ import annotations
 
+from typing import cast
+
 import hashlib
 from pathlib import Path
 
@@ -38,12 +40,12 @@ def examples(bugs: list[Bug], validator) -> list[tuple[list[dict], str]]:
         chat = styles.STYLES["chat"]
         first = chat.first_messages(bug, failures)
         if bug.id not in MULTI_TURN:
-            out.append((first, answer(bug.fixed_method)))
+            out.append((first, answer(cast(str, bug.fixed_method))))
             continue
-        wrong = answer(broken(bug.fixed_method))
+        wrong = answer(broken(cast(str, bug.fixed_method)))
         feedback = chat.feedback_message(validator.validate(bug, chat.candidate(wrong)))
         out.append((first, wrong))
-        out.append((first + [{"role": "assistant", "content": wrong}, feedback], answer(bug.fixed_method)))
+        out.append((first + [{"role": "assistant", "content": wrong}, feedback], answer(cast(str, bug.fixed_method))))
     return out
 
 

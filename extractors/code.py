@@ -22,6 +22,7 @@
 from __future__ import annotations
 
 import re
+from typing import cast
 from dataclasses import dataclass
 
 from extractors import java
@@ -120,7 +121,7 @@ def _strip_line_numbers(text: str) -> str:
     body = [ln for ln in lines if ln.strip()]
     if len(body) < 2 or not all(re.match(r"^\s*\d+(?:[:|.]\s?|\s)", ln) for ln in body):
         return text
-    nums = [int(re.match(r"^\s*(\d+)", ln).group(1)) for ln in body]
+    nums = [int(cast(re.Match, re.match(r"^\s*(\d+)", ln)).group(1)) for ln in body]
     if nums != sorted(nums):
         return text
     return "\n".join(re.sub(r"^\s*\d+(?:[:|.] ?| ?)", "", ln, count=1) for ln in lines)
@@ -288,7 +289,7 @@ def extract_method(reply: str, name: str | None = None, arity: int | None = None
     fenced, loose = _blocks(text)
     done, extra = _patched(text, fenced, original)
     if done is not None:
-        if name is None or any(m.name == name for m in java.methods(_WRAP + done.code + "\n}")):
+        if name is None or any(m.name == name for m in java.methods(_WRAP + (done.code or "") + "\n}")):
             return done
     diff_like = {id(b) for b in fenced if b.lang in ("diff", "patch", "udiff") or
                  (java_fence(b.lang) and looks_like_diff(b.text))}

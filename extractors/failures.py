@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass
-from typing import Sequence, Union
+from dataclasses import fields as dataclass_fields
+from typing import Sequence, Union, cast
 
 from extractors._trace import Trace, parse_trace, strip_ansi
 
@@ -205,6 +206,7 @@ def _blocks(lines: list[str]) -> list[tuple[str, str, list[str]]]:
                 style = name
                 break
         if style:
+            assert m is not None  # the header pattern that named the style matched
             cls = m.groupdict().get("cls") or running
             if not cls:
                 cur = None
@@ -261,7 +263,8 @@ def _unwrap(lines: list[str]) -> list[str]:
 def _tree(lines: list[str]) -> list[TestFailure]:
     """JUnit 5 console-launcher tree lines (``├─ popEmpty() ✘ expected: <0> but was: <-1>``), used only for tests
     that have no detailed block; the class is the nearest enclosing container node."""
-    out, containers = [], []
+    out: list[TestFailure] = []
+    containers: list[tuple[int, str]] = []
     for line in lines:
         m = _TREE.match(line)
         if not m:
@@ -288,7 +291,8 @@ def _j5_verbose(lines: list[str]) -> list[Failure]:
     """JUnit 5 console launcher ``--details=verbose``: per test node ``source: MethodSource [...]``, an optional
     ``caught:`` trace and ``status: ✘ FAILED``; passing nodes (``✔ SUCCESSFUL``) are skipped."""
     out: list[Failure] = []
-    test, body, in_caught = "", [], False
+    body: list[str] = []
+    test, in_caught = "", False
     for raw in lines:
         line = _J5_TREE_PREFIX.sub("", raw, count=1) if raw[:1] in "│├└ ╷" else raw
         f = _J5_FIELD.match(line)
@@ -354,7 +358,7 @@ def parse_junit(output: str) -> list[Failure]:
         if prev is None or (isinstance(prev, TestFailure) and not prev.exception and not prev.frame):
             found[test] = f
     for v in _j5_verbose(lines):
-        found.setdefault(v.test, v)
+        found.setdefault(cast(Union[TestFailure, TestTimeout], v).test, v)
     for s in _summaries(lines) + _tree(lines):
         cls_part, _sep, meth = s.test.partition("::")
         simple = cls_part.rsplit(".", 1)[-1] + "::" + meth
@@ -371,7 +375,7 @@ def parse_failing_tests(text: str) -> list[TestFailure]:
     for f in parse_junit(text):
         if isinstance(f, TestTimeout):
             f = TestFailure(f.test, "TestTimedOutException", f"timed out after {f.seconds:g} s")
-        out.append(f)
+        out.append(cast(TestFailure, f))
     return out
 
 
@@ -401,5 +405,5 @@ def failure_from_dict(d: dict) -> Failure:
         fields["column"] = int(fields["column"])
     if cls is TestFailure:  # transcripts written before ``frames`` existed load as well
         fields["frames"] = tuple(fields.get("frames") or ())
-    known = {f for f in cls.__dataclass_fields__}
+    known = {f.name for f in dataclass_fields(cls)}
     return cls(**{k: v for k, v in fields.items() if k in known})

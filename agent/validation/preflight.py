@@ -18,7 +18,7 @@ import threading
 import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Callable
+from typing import Callable, cast
 
 from agent.bugs import Bug
 from agent.validation.discovery import candidate_classes, ran_classes
@@ -96,7 +96,7 @@ def check(bug: Bug, config: ValidationConfig | None = None) -> Check:
             return _fail(bug, started, "the buggy version does not compile "
                          f"({'javac timed out' if comp.timed_out else _first(errors, comp.output)}); check "
                          "classpath and javac_options")
-        record = ws.tmp / "reach.tsv"
+        record = cast(Path, ws.tmp) / "reach.tsv"
         classes = candidate_classes(ws.root, bug)
         res = run_tests(ws, s, failing + classes, tests_only=True, record=record,
                         timeout=s.candidate_timeout + 60)
@@ -107,10 +107,11 @@ def check(bug: Bug, config: ValidationConfig | None = None) -> Check:
         if passing and not stopped:
             return _fail(bug, started, f"failing test {passing[0]} passes on the buggy version; check "
                          "failing_tests and the buggy location")
-        missing = [f for f in found if getattr(f, "message", "").startswith("No tests found matching")]
+        missing = [f for f in found if isinstance(f, fparse.TestFailure)
+                   and f.message.startswith("No tests found matching")]
         if missing:
             return _fail(bug, started, f"failing test not found: {missing[0].message[:200]}")
-        loader_errors = [f for f in found if f.kind == "test" and f.exception in (
+        loader_errors = [f for f in found if isinstance(f, fparse.TestFailure) and f.exception in (
             "java.lang.ClassNotFoundException", "java.lang.NoClassDefFoundError")
             and f.test.split("::", 1)[0] in {t.split("::", 1)[0] for t in failing}]
         if loader_errors:
@@ -151,7 +152,7 @@ def _fixed_run(bug: Bug, s: BuildSettings, source: str, failing: list[str], clas
             bad = [t for t in failing if _is_failing(t, _failed_tests(found))]
             if bad:
                 return (f"failing test {bad[0]} fails on the fixed version too "
-                        f"({_first([f for f in found if f.test == bad[0]] or found, res.output)})")
+                        f"({_first([f for f in found if getattr(f, "test", None) == bad[0]] or found, res.output)})")
             if res.timed_out:
                 return "the fixed version's tests ran over the candidate budget (--candidate-timeout)"
             broken += sorted(_failed_tests(found) - set(broken))

@@ -26,6 +26,7 @@ import subprocess
 import tempfile
 import threading
 import time
+from typing import IO, cast
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,15 +54,17 @@ class WarmServer:
                  cwd: str | Path | None = None, writable: tuple[str | Path, ...] = ()):
         if settings is None:
             from agent.validation.javatools import java_env
-            jvm, env = ("-Xmx2g",), java_env()
+            jvm: tuple[str, ...] = ("-Xmx2g",)
+            env = java_env()
         else:
             jvm, env = settings.jvm_args, settings.env
         helper = build_helper("WarmServer", ("RepairRunner", "Json"), env=env)
-        self._log = open(log, "ab") if log else subprocess.DEVNULL
+        self._log: IO[bytes] | int = open(log, "ab") if log else subprocess.DEVNULL
         self.proc = start_process(
             [env.java, *env.security_manager_flags, "-XX:+UseSerialGC", "-Xshare:auto", *jvm,
              "-cp", os.pathsep.join([str(helper), *env.junit_classpath]), "WarmServer"],
             cwd=cwd, writable=writable, stderr=self._log)
+        self._stdin, self._stdout = cast(IO[bytes], self.proc.stdin), cast(IO[bytes], self.proc.stdout)
         self._buf = b""
         self._next = 0
         self.requests = 0
@@ -82,8 +85,8 @@ class WarmServer:
         self.requests += 1
         obj = {**obj, "id": self._next}
         try:
-            self.proc.stdin.write(json.dumps(obj).encode("utf-8") + b"\n")
-            self.proc.stdin.flush()
+            self._stdin.write(json.dumps(obj).encode("utf-8") + b"\n")
+            self._stdin.flush()
             line = self._readline(time.monotonic() + timeout)
             resp = json.loads(line)
         except (OSError, ValueError, ServerError) as e:
@@ -95,7 +98,7 @@ class WarmServer:
         return resp
 
     def _readline(self, deadline: float) -> bytes:
-        fd = self.proc.stdout.fileno()
+        fd = self._stdout.fileno()
         while b"\n" not in self._buf:
             left = deadline - time.monotonic()
             if left <= 0:
@@ -115,19 +118,19 @@ class WarmServer:
             self.proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             pass
-        for f in (self.proc.stdin, self.proc.stdout):
+        for f in (self._stdin, self._stdout):
             try:
                 f.close()
             except OSError:
                 pass
-        if self._log is not subprocess.DEVNULL:
+        if not isinstance(self._log, int):  # (subprocess.DEVNULL is an int)
             self._log.close()
 
     def close(self) -> None:
         if self.alive():
             try:
-                self.proc.stdin.write(b'{"op": "shutdown"}\n')
-                self.proc.stdin.flush()
+                self._stdin.write(b'{"op": "shutdown"}\n')
+                self._stdin.flush()
                 self.proc.wait(timeout=2)
             except (OSError, subprocess.TimeoutExpired):
                 pass

@@ -109,6 +109,7 @@ class Workspace:
 
     @property
     def out(self) -> Path:
+        assert self.tmp is not None, "use Workspace as a context manager"
         return self.tmp / "classes"
 
     def write(self, source: str) -> None:
