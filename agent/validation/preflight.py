@@ -152,7 +152,7 @@ def _fixed_run(bug: Bug, s: BuildSettings, source: str, failing: list[str], clas
             bad = [t for t in failing if _is_failing(t, _failed_tests(found))]
             if bad:
                 return (f"failing test {bad[0]} fails on the fixed version too "
-                        f"({_first([f for f in found if getattr(f, "test", None) == bad[0]] or found, res.output)})")
+                        f"({_first([f for f in found if getattr(f, 'test', None) == bad[0]] or found, res.output)})")
             if res.timed_out:
                 return "the fixed version's tests ran over the candidate budget (--candidate-timeout)"
             broken += sorted(_failed_tests(found) - set(broken))
