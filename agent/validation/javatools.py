@@ -67,7 +67,8 @@ def java_env() -> JavaEnv:
 
 def run_process(args: list[str], *, timeout: float, cwd: str | Path | None = None,
                 env: dict | None = None) -> ProcResult:
-    """Run ``args`` in a new process group; kill the whole group when ``timeout`` seconds pass."""
+    """Run ``args`` in a new process group; kill the whole group when ``timeout`` seconds pass, when the command
+    ends (what it left behind) and on Ctrl-C."""
     start = time.monotonic()
     proc = subprocess.Popen(args, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, start_new_session=True)
@@ -78,6 +79,11 @@ def run_process(args: list[str], *, timeout: float, cwd: str | Path | None = Non
         kill_group(proc)
         out, _ = proc.communicate()
         timed_out = True
+    except BaseException:  # Ctrl-C (KeyboardInterrupt) or any error: nothing of the command may outlive us
+        kill_group(proc)
+        proc.wait()
+        raise
+    kill_group(proc)  # children the command left behind in its group (a patch that spawned `sleep 1000`)
     return ProcResult(proc.returncode, out.decode("utf-8", "replace"), time.monotonic() - start, timed_out)
 
 
