@@ -175,6 +175,24 @@ def cmd_sessions(args) -> int:
     return sessions_command(args)
 
 
+def cmd_report(args) -> int:
+    from agent.ui import pages
+    from agent.ui.report import console
+
+    results = Path(args.results)
+    bugs = {b.id: b for b in load_bugs(args)} if args.bugs else None
+    built = pages.build(results, args.sessions_dir, bugs)
+    out = Path(args.out) if args.out else results.with_name(results.stem + "-report")
+    index = pages.write(built, results, out)
+    fixed = [p for p in built if p.patches]
+    con = console()
+    con.print(f"{len(built)} bug page(s), {sum(len(p.patches) for p in built)} distinct plausible patch(es); bugs "
+              f"plausible / AST match / exact: {len(fixed)} / {sum(p.best in ('exact', 'ast') for p in fixed)} / "
+              f"{sum(p.best == 'exact' for p in fixed)}", soft_wrap=True)
+    con.print(f"report: {index}", soft_wrap=True)
+    return 0
+
+
 def cmd_serve(args) -> int:
     from agent.models import load_model
     from agent.models.serve import make_server
@@ -253,6 +271,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", nargs="?")
     p.add_argument("--sessions-dir")
     p.set_defaults(func=cmd_sessions)
+
+    p = sub.add_parser("report", help="a Markdown page per bug with each plausible patch as a diff, its evidence "
+                                      "against the developer's fix and the turns that produced it")
+    p.add_argument("results", help="results JSONL of run, merge or validate")
+    p.add_argument("--out", help="folder for index.md and the bug pages (default: RESULTS without .jsonl + -report)")
+    p.add_argument("--sessions-dir", help="where the transcripts are (default .repairchat/sessions, then beside "
+                                          "RESULTS)")
+    add_bug_flags(p, ids=False)
+    p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("serve", help="serve a model over an OpenAI-compatible HTTP API on 127.0.0.1")
     p.add_argument("--model", required=True)

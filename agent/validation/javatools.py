@@ -1,7 +1,11 @@
 """Java tooling: locate javac/java and JUnit 4, run subprocesses safely, build the shipped Java helpers.
 
-Every subprocess is an argument list with a timeout; it runs in its own process group, and on timeout the
-whole group is killed (a patched method may fork or spin forever).
+Every javac/java subprocess of validation starts here, in one of two functions: ``run_process`` (run to the end
+with a timeout: javac, test JVMs, helper builds) and ``start_process`` (a long-lived process spoken to over
+pipes: the warm server). Both take the argument list, the working directory, the environment and the folders
+the process may write (``writable``), and both build the final command with ``wrap_command`` (the one place a
+sandbox goes). Every process runs in its own process group; on timeout the whole group is killed (a patched
+method may fork or spin forever).
 """
 
 from __future__ import annotations
@@ -65,13 +69,29 @@ def java_env() -> JavaEnv:
     return JavaEnv(javac, java, jars)
 
 
+def wrap_command(args: list[str], *, cwd: str | Path | None, env: dict | None,
+                 writable: tuple[str | Path, ...]) -> tuple[list[str], dict | None]:
+    """The command line (and environment) that actually runs ``args`` in ``cwd`` when only ``writable`` folders
+    (plus the system's temporary folder) should be written. Today the command runs as given."""
+    return list(args), env
+
+
+def start_process(args: list[str], *, cwd: str | Path | None = None, env: dict | None = None,
+                  writable: tuple[str | Path, ...] = (), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                  stderr=subprocess.STDOUT) -> subprocess.Popen:
+    """Start ``args`` (through ``wrap_command``) in a new process group; the caller talks to it and must
+    ``kill_group`` it."""
+    argv, env = wrap_command(args, cwd=cwd, env=env, writable=writable)
+    return subprocess.Popen(argv, cwd=cwd, env=env, stdin=stdin, stdout=stdout, stderr=stderr,
+                            start_new_session=True)
+
+
 def run_process(args: list[str], *, timeout: float, cwd: str | Path | None = None,
-                env: dict | None = None) -> ProcResult:
+                env: dict | None = None, writable: tuple[str | Path, ...] = ()) -> ProcResult:
     """Run ``args`` in a new process group; kill the whole group when ``timeout`` seconds pass, when the command
     ends (what it left behind) and on Ctrl-C."""
     start = time.monotonic()
-    proc = subprocess.Popen(args, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, start_new_session=True)
+    proc = start_process(args, cwd=cwd, env=env, writable=writable, stdin=subprocess.DEVNULL)
     try:
         out, _ = proc.communicate(timeout=timeout)
         timed_out = False
@@ -118,7 +138,7 @@ def build_helper(name: str, extra_sources: tuple[str, ...] = ()) -> Path:
         (tmp / "src" / f"{n}.java").write_text(text, encoding="utf-8")
     res = run_process([env.javac, "-nowarn", "-encoding", "UTF-8", "-d", str(tmp), "-cp",
                        os.pathsep.join(env.junit_classpath), *(str(tmp / "src" / f"{n}.java") for n in names)],
-                      timeout=120)
+                      timeout=120, writable=(tmp,))
     if res.returncode != 0:
         raise UserError(f"could not compile the {name} helper with {env.javac}: {res.output.strip()[:300]}")
     shutil.rmtree(tmp / "src")

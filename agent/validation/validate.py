@@ -170,7 +170,7 @@ class FreshValidator:
             comp = run_process([env.javac, "-nowarn", "-encoding", "UTF-8", "-g", "-d", str(ws.out),
                                 "-cp", os.pathsep.join(cp),
                                 *ws.java_files(bug.source_roots + bug.test_roots)],
-                               timeout=self.config.compile_timeout, cwd=ws.root)
+                               timeout=self.config.compile_timeout, cwd=ws.root, writable=(ws.tmp,))
             if comp.returncode != 0 or comp.timed_out:
                 errors = fparse.parse_javac(comp.output)
                 detail = "javac timed out" if comp.timed_out else ("" if errors else comp.output.strip()[-500:])
@@ -178,11 +178,11 @@ class FreshValidator:
             runner = [env.java, "-cp", os.pathsep.join([*cp, str(build_helper("RepairRunner"))]),
                       "RepairRunner", "--timeout", str(self.config.test_timeout)]
             t = self.config.test_timeout
-            first = run_process(runner + ["--fail-fast", *bug.failing_tests], cwd=ws.root,
+            first = run_process(runner + ["--fail-fast", *bug.failing_tests], cwd=ws.root, writable=(ws.tmp,),
                                 timeout=t * (len(bug.failing_tests) + 1) + 30)
             found = fparse.parse_junit(first.output)
             if first.returncode != 0 or first.timed_out:
                 return outcome_from_tests(first, found, started, code)
-            rest = run_process(runner + test_classes(ws.root, bug.test_roots), cwd=ws.root,
+            rest = run_process(runner + test_classes(ws.root, bug.test_roots), cwd=ws.root, writable=(ws.tmp,),
                                timeout=t * (count_tests(ws.root, bug.test_roots) + 1) + 30)
             return outcome_from_tests(rest, fparse.parse_junit(rest.output), started, code)

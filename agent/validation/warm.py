@@ -30,7 +30,8 @@ from functools import lru_cache
 from pathlib import Path
 
 from agent.bugs import Bug
-from agent.validation.javatools import ProcResult, build_helper, java_env, java_source, kill_group
+from agent.validation.javatools import (ProcResult, build_helper, java_env, java_source, kill_group,
+                                       start_process)
 from agent.validation.validate import (Candidate, FreshValidator, Outcome, ValidationConfig, count_tests,
                             outcome_from_tests, patch, test_classes)
 from agent.validation.workspace import Workspace
@@ -65,14 +66,15 @@ class ServerError(Exception):
 class WarmServer:
     """One ``java WarmServer`` process in its own process group, spoken to in JSON lines."""
 
-    def __init__(self, log: Path | None = None):
+    def __init__(self, log: Path | None = None, *, cwd: str | Path | None = None,
+                 writable: tuple[str | Path, ...] = ()):
         env = java_env()
         helper = build_helper("WarmServer", ("RepairRunner", "Json"))
         self._log = open(log, "ab") if log else subprocess.DEVNULL
-        self.proc = subprocess.Popen(
+        self.proc = start_process(
             [env.java, "-Djava.security.manager=allow", "-XX:+UseSerialGC", "-Xshare:auto",
              "-cp", os.pathsep.join([str(helper), *env.junit_classpath]), "WarmServer"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log, start_new_session=True)
+            cwd=cwd, writable=writable, stderr=self._log)
         self._buf = b""
         self._next = 0
         self.requests = 0
@@ -200,7 +202,7 @@ class WarmValidator:
         if self._server is not None and (not self._server.alive() or self._server.requests >= RECYCLE_AFTER):
             self._drop_server()
         if self._server is None:
-            self._server = WarmServer(self._tmp / "server.log")
+            self._server = WarmServer(self._tmp / "server.log", writable=(self._tmp,))
         return self._server
 
     def _drop_server(self) -> None:
