@@ -40,6 +40,7 @@ KEEP_ENV = ("PATH", "JAVA_HOME", "LANG", "LANGUAGE", "TZ", "USER", "LOGNAME", "D
 KEEP_PREFIXES = ("LC_",)
 DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin"
 BWRAP_HINT = "install it with: apt-get install -y bubblewrap"
+DEFAULT_HEAP_MB = 2048
 
 
 def default_mode() -> str:
@@ -181,7 +182,7 @@ def _default_hidden() -> tuple[str, ...]:
 class Sandbox:
     """How candidate code is run. ``Sandbox.create(mode)`` resolves ``auto`` (probing bwrap once)."""
     mode: str = "none"  # resolved: bwrap | none
-    heap_mb: int = 2048
+    heap_mb: int = DEFAULT_HEAP_MB
     tmp_mb: int = 512  # size of the private /tmp (a tmpfs: memory)
     hidden: tuple[str, ...] = field(default_factory=_default_hidden)
 
@@ -192,7 +193,7 @@ class Sandbox:
             raise ValueError("heap_mb must be at least 16 and tmp_mb at least 1")
 
     @staticmethod
-    def create(mode: str = "auto", heap_mb: int = 2048) -> "Sandbox":
+    def create(mode: str = "auto", heap_mb: int = DEFAULT_HEAP_MB) -> "Sandbox":
         return Sandbox(resolve_mode(mode), heap_mb)
 
     @property
@@ -239,3 +240,13 @@ class Sandbox:
         for w in writable:
             out += ["--bind", w, w]
         return [*out, *BWRAP_ISOLATION, "--chdir", cwd, "--", *argv]
+
+
+@lru_cache(maxsize=None)
+def _sandbox_for(mode: str, heap_mb: int) -> Sandbox:
+    return Sandbox.create(mode, heap_mb)
+
+
+def default_sandbox(mode: str | None = None, heap_mb: int = DEFAULT_HEAP_MB) -> Sandbox:
+    """The sandbox for ``mode`` (default: ``REPAIRCHAT_SANDBOX``, else auto), resolved once per process."""
+    return _sandbox_for(mode or default_mode(), heap_mb)

@@ -16,6 +16,7 @@ from typing import Protocol
 
 from agent.bugs import Bug
 from agent.validation.javatools import build_helper, java_env, run_process
+from agent.validation.sandbox import DEFAULT_HEAP_MB, MODES as SANDBOX_MODES, default_mode, default_sandbox
 from agent.validation.workspace import ApplyError, Workspace, apply, buggy_method
 from extractors import failures as fparse
 
@@ -58,9 +59,20 @@ class ValidationConfig:
     validator: str = field(default="fresh", metadata={"help": "fresh (new javac + JVM per candidate) or warm "
                                                               "(a long-running compile-and-test server)"})
 
+    sandbox: str = field(default_factory=default_mode, metadata={
+        "help": "where javac and the tests run: auto (bubblewrap when it works, else unconfined with a warning), "
+                "bwrap (required) or none (unconfined); the default comes from REPAIRCHAT_SANDBOX"})
+    heap_mb: int = field(default=DEFAULT_HEAP_MB, metadata={
+        "help": "heap cap (MB) of javac and every test JVM; native memory is capped at twice this plus 1 GB"})
+
     def __post_init__(self):
         if self.test_timeout <= 0 or self.compile_timeout <= 0:
             raise ValueError("timeouts must be positive")
+        if self.sandbox not in SANDBOX_MODES:
+            raise ValueError(f"sandbox must be one of {', '.join(SANDBOX_MODES)} (--sandbox or REPAIRCHAT_SANDBOX), "
+                             f"not {self.sandbox!r}")
+        if self.heap_mb < 64:
+            raise ValueError("heap_mb must be at least 64")
         if self.validator not in VALIDATORS:
             raise ValueError(f"validator must be one of {', '.join(VALIDATORS)}")
 
@@ -156,6 +168,7 @@ class FreshValidator:
 
     def __init__(self, config: ValidationConfig | None = None):
         self.config = config or ValidationConfig()
+        self.sandbox = default_sandbox(self.config.sandbox, self.config.heap_mb)
 
     def validate(self, bug: Bug, candidate: Candidate) -> Outcome:
         started = time.monotonic()
@@ -170,7 +183,8 @@ class FreshValidator:
             comp = run_process([env.javac, "-nowarn", "-encoding", "UTF-8", "-g", "-d", str(ws.out),
                                 "-cp", os.pathsep.join(cp),
                                 *ws.java_files(bug.source_roots + bug.test_roots)],
-                               timeout=self.config.compile_timeout, cwd=ws.root, writable=(ws.tmp,))
+                               timeout=self.config.compile_timeout, cwd=ws.root, writable=(ws.tmp,),
+                               sandbox=self.sandbox)
             if comp.returncode != 0 or comp.timed_out:
                 errors = fparse.parse_javac(comp.output)
                 detail = "javac timed out" if comp.timed_out else ("" if errors else comp.output.strip()[-500:])
@@ -179,10 +193,12 @@ class FreshValidator:
                       "RepairRunner", "--timeout", str(self.config.test_timeout)]
             t = self.config.test_timeout
             first = run_process(runner + ["--fail-fast", *bug.failing_tests], cwd=ws.root, writable=(ws.tmp,),
+                                sandbox=self.sandbox,
                                 timeout=t * (len(bug.failing_tests) + 1) + 30)
             found = fparse.parse_junit(first.output)
             if first.returncode != 0 or first.timed_out:
                 return outcome_from_tests(first, found, started, code)
             rest = run_process(runner + test_classes(ws.root, bug.test_roots), cwd=ws.root, writable=(ws.tmp,),
+                               sandbox=self.sandbox,
                                timeout=t * (count_tests(ws.root, bug.test_roots) + 1) + 30)
             return outcome_from_tests(rest, fparse.parse_junit(rest.output), started, code)

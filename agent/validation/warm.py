@@ -32,6 +32,7 @@ from pathlib import Path
 from agent.bugs import Bug
 from agent.validation.javatools import (ProcResult, build_helper, java_env, java_source, kill_group,
                                        start_process)
+from agent.validation.sandbox import Sandbox, default_sandbox
 from agent.validation.validate import (Candidate, FreshValidator, Outcome, ValidationConfig, count_tests,
                             outcome_from_tests, patch, test_classes)
 from agent.validation.workspace import Workspace
@@ -67,14 +68,15 @@ class WarmServer:
     """One ``java WarmServer`` process in its own process group, spoken to in JSON lines."""
 
     def __init__(self, log: Path | None = None, *, cwd: str | Path | None = None,
-                 writable: tuple[str | Path, ...] = ()):
+                 writable: tuple[str | Path, ...] = (), readable: tuple[str | Path, ...] = (),
+                 sandbox: Sandbox | None = None):
         env = java_env()
         helper = build_helper("WarmServer", ("RepairRunner", "Json"))
         self._log = open(log, "ab") if log else subprocess.DEVNULL
         self.proc = start_process(
             [env.java, "-Djava.security.manager=allow", "-XX:+UseSerialGC", "-Xshare:auto",
              "-cp", os.pathsep.join([str(helper), *env.junit_classpath]), "WarmServer"],
-            cwd=cwd, writable=writable, stderr=self._log)
+            cwd=cwd, writable=writable, readable=readable, sandbox=sandbox, stderr=self._log)
         self._buf = b""
         self._next = 0
         self.requests = 0
@@ -173,6 +175,8 @@ class WarmValidator:
         self.config = config or ValidationConfig()
         self.isolation = isolation
         self._tmp = Path(tempfile.mkdtemp(prefix="repairchat-warm-", dir=os.environ.get("REPAIRCHAT_SCRATCH")))
+        self.sandbox = default_sandbox(self.config.sandbox, self.config.heap_mb)
+        self._readable: set[str] = set()  # what the server's sandbox shows besides its work area (bug classpaths)
         self._server: WarmServer | None = None
         self._prepared: dict[str, _Prepared] = {}
         self._lock = threading.Lock()
@@ -202,8 +206,21 @@ class WarmValidator:
         if self._server is not None and (not self._server.alive() or self._server.requests >= RECYCLE_AFTER):
             self._drop_server()
         if self._server is None:
-            self._server = WarmServer(self._tmp / "server.log", writable=(self._tmp,))
+            # cwd is the work area: a test's relative-path writes land there, never in the user's folder
+            self._server = WarmServer(self._tmp / "server.log", cwd=self._tmp, writable=(self._tmp,),
+                                      readable=tuple(sorted(self._readable)), sandbox=self.sandbox)
         return self._server
+
+    def _server_for(self, bug: Bug) -> WarmServer:
+        """The server, started afresh (not counted as a restart) when ``bug``'s classpath is not yet visible in
+        its sandbox: mounts are fixed when the sandbox starts."""
+        needed = {os.path.realpath(p) for p in bug.classpath if os.path.exists(p)}
+        if not needed <= self._readable:
+            self._readable |= needed
+            if self._server is not None:
+                self._server.kill()
+                self._server = None
+        return self.server
 
     def _drop_server(self) -> None:
         if self._server is not None:
@@ -254,7 +271,7 @@ class WarmValidator:
                        f"{out.detail}; {note}" if out.detail else note)
 
     def _validate(self, bug: Bug, source: str, code: str, started: float) -> Outcome:
-        server = self.server
+        server = self._server_for(bug)
         prep = self._prepare(bug, server)
         t = self.config.test_timeout
         budget = self.config.compile_timeout + t * (len(bug.failing_tests) + prep.n_tests + 2) + SLACK
