@@ -44,7 +44,7 @@ ROWS = [
     ("spawn-sleep-then-hang", 'new ProcessBuilder("sleep", "1000.{marker}2").start(); '
                               'while (celsius == celsius) Thread.sleep(50);', "timeout"),
     ("allocate-until-oom", 'java.util.List<long[]> hog = new java.util.ArrayList<>(); '
-                           'for (int i = 0; i < Integer.MAX_VALUE; i++) hog.add(new long[1 << 20]);', "test-failure"),
+                           'for (int i = 0; i < Integer.MAX_VALUE; i++) hog.add(new long[1 << 24]);', "test-failure"),
     ("relative-path-write", 'java.nio.file.Files.write(java.nio.file.Paths.get("pwned.txt"), "x".getBytes());',
      "plausible"),
 ]

@@ -23,7 +23,7 @@ needs_bwrap = pytest.mark.skipif(not sb.probe().ok, reason=f"bubblewrap unusable
 def hostile(tmp_path_factory):
     """The compiled Hostile class (outside every sandbox's writable area)."""
     out = tmp_path_factory.mktemp("hostile-classes")
-    res = run_process([java_env().javac, "-nowarn", "-d", str(out), str(HOSTILE)], timeout=120)
+    res = run_process([java_env().javac, "-nowarn", "-d", str(out), str(HOSTILE)], timeout=120, writable=(out,))
     assert res.returncode == 0, res.output
     return out
 
@@ -39,10 +39,8 @@ def area(tmp_path):
 
 
 def run(box: sb.Sandbox, hostile: Path, scratch: Path, *args: str, readable=(), timeout=60.0):
-    java = java_env().java
-    cmd = box.wrap([java, "-cp", str(hostile), "Hostile", *args], cwd=scratch, writable=[scratch],
-                   readable=readable)
-    return run_process(list(cmd.argv), env=dict(cmd.env), cwd=cmd.cwd, timeout=timeout)
+    return run_process([java_env().java, "-cp", str(hostile), "Hostile", *args], cwd=scratch, writable=(scratch,),
+                       readable=tuple(readable), sandbox=box, timeout=timeout)
 
 
 def sleepers(marker: str) -> list[int]:
@@ -84,6 +82,19 @@ def test_hostile_acts_are_contained(hostile, area, monkeypatch):
     marker = f"/tmp/repairchat-sandbox-{os.getpid()}.txt"
     assert "DONE write" in run(box, hostile, scratch, "write", marker).output
     assert not os.path.exists(marker)
+
+
+@needs_bwrap
+def test_root_cannot_remount_the_system_writable(tmp_path):
+    """Run as root, the command has no capabilities left: remounting / read-write fails, the write too."""
+    base = "/var/tmp" if os.access("/var/tmp", os.W_OK) else str(tmp_path)
+    target = Path(base) / f"repairchat-remount-{os.getpid()}"
+    res = run_process(["/bin/sh", "-c", f"mount -o remount,rw,bind / ; touch {target}; grep CapEff /proc/self/status"],
+                      cwd=tmp_path, writable=(tmp_path,), sandbox=sb.Sandbox("bwrap"), timeout=30)
+    try:
+        assert not target.exists() and "CapEff:\t0000000000000000" in res.output, res.output
+    finally:
+        target.unlink(missing_ok=True)
 
 
 @needs_bwrap
@@ -160,11 +171,10 @@ def test_ctrl_c_ends_every_process(hostile, area, tmp_path):
         import sys
         from agent.validation import sandbox as sb
         from agent.validation.javatools import java_env, run_process
-        cmd = sb.Sandbox({mode!r}, heap_mb=128).wrap(
-            [java_env().java, "-cp", {str(hostile)!r}, "Hostile", "spawn", {marker!r}, "60000"],
-            cwd={str(scratch)!r}, writable=[{str(scratch)!r}])
         print("started", flush=True)
-        run_process(list(cmd.argv), env=dict(cmd.env), cwd=cmd.cwd, timeout=120)
+        run_process([java_env().java, "-cp", {str(hostile)!r}, "Hostile", "spawn", {marker!r}, "60000"],
+                    cwd={str(scratch)!r}, writable=({str(scratch)!r},), sandbox=sb.Sandbox({mode!r}, heap_mb=128),
+                    timeout=120)
     """)
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])}
     proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)

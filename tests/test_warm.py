@@ -124,7 +124,8 @@ def test_killed_server_is_restarted_and_candidate_retried(warm_validator):
 def test_hung_server_is_killed_and_candidate_retried(monkeypatch):
     monkeypatch.setattr(warm, "SLACK", 2.0)
     bug = BUGS[2]
-    with WarmValidator(ValidationConfig(test_timeout=0.5, compile_timeout=3.0)) as v:
+    # unsandboxed: SIGSTOP must reach the server JVM itself, not the bwrap process in front of it
+    with WarmValidator(ValidationConfig(test_timeout=0.5, compile_timeout=3.0, sandbox="none")) as v:
         assert v.validate(bug, Candidate(bug.fixed_method)).kind == "plausible"
         hung = v.server
         os.kill(hung.pid, signal.SIGSTOP)  # alive but silent: only the deadline can notice

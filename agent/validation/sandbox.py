@@ -8,7 +8,7 @@ for ``subprocess.Popen``:
   paths (and the command line's classpath entries) bound back read-only; only ``writable`` paths writable;
   no network (a fresh network namespace: its own loopback only); a new PID namespace whose init dies with bwrap
   (``--die-with-parent``), so killing bwrap, or the command ending, ends every process the candidate started;
-  ``--new-session`` (no terminal injection).
+  ``--new-session`` (no terminal injection); no capabilities, even when repairchat runs as root.
 - both modes: an environment scrubbed to what Java needs (``KEEP_ENV``: PATH, JAVA_HOME, locale, TZ, ...; never
   API keys or tokens), HOME pointed into the scratch, a heap cap (``-Xmx`` for java, ``-J-Xmx`` for javac,
   ``JAVA_TOOL_OPTIONS`` for anything else) and a data-segment limit (``prlimit --data``: heap and native
@@ -66,8 +66,10 @@ class Probe:
     reason: str  # why bwrap cannot be used ("" when ok)
 
 
+# --cap-drop ALL: run as root, bwrap would otherwise keep every capability, and the command could simply remount
+# the read-only system writable
 BWRAP_ISOLATION = ("--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--die-with-parent",
-                   "--new-session")
+                   "--new-session", "--cap-drop", "ALL")
 
 
 @lru_cache(maxsize=1)

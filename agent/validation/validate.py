@@ -16,7 +16,7 @@ from typing import Protocol
 
 from agent.bugs import Bug
 from agent.validation.javatools import build_helper, java_env, run_process
-from agent.validation.sandbox import DEFAULT_HEAP_MB, MODES as SANDBOX_MODES, default_mode, default_sandbox
+from agent.validation.sandbox import DEFAULT_HEAP_MB, MODES as SANDBOX_MODES, Sandbox, default_mode, default_sandbox
 from agent.validation.workspace import ApplyError, Workspace, apply, buggy_method
 from extractors import failures as fparse
 
@@ -168,7 +168,11 @@ class FreshValidator:
 
     def __init__(self, config: ValidationConfig | None = None):
         self.config = config or ValidationConfig()
-        self.sandbox = default_sandbox(self.config.sandbox, self.config.heap_mb)
+
+    @property
+    def sandbox(self) -> Sandbox:
+        """Resolved on first use (after Java itself was found, so a missing JDK is the error a user sees)."""
+        return default_sandbox(self.config.sandbox, self.config.heap_mb)
 
     def validate(self, bug: Bug, candidate: Candidate) -> Outcome:
         started = time.monotonic()

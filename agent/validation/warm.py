@@ -175,7 +175,6 @@ class WarmValidator:
         self.config = config or ValidationConfig()
         self.isolation = isolation
         self._tmp = Path(tempfile.mkdtemp(prefix="repairchat-warm-", dir=os.environ.get("REPAIRCHAT_SCRATCH")))
-        self.sandbox = default_sandbox(self.config.sandbox, self.config.heap_mb)
         self._readable: set[str] = set()  # what the server's sandbox shows besides its work area (bug classpaths)
         self._server: WarmServer | None = None
         self._prepared: dict[str, _Prepared] = {}
@@ -202,10 +201,15 @@ class WarmValidator:
             shutil.rmtree(self._tmp, ignore_errors=True)
 
     @property
+    def sandbox(self) -> Sandbox:
+        return default_sandbox(self.config.sandbox, self.config.heap_mb)
+
+    @property
     def server(self) -> WarmServer:
         if self._server is not None and (not self._server.alive() or self._server.requests >= RECYCLE_AFTER):
             self._drop_server()
         if self._server is None:
+            java_env()  # a missing JDK is the error to report, before anything about the sandbox
             # cwd is the work area: a test's relative-path writes land there, never in the user's folder
             self._server = WarmServer(self._tmp / "server.log", cwd=self._tmp, writable=(self._tmp,),
                                       readable=tuple(sorted(self._readable)), sandbox=self.sandbox)
