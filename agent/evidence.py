@@ -114,23 +114,22 @@ def is_method(code: str, name: str) -> bool:
 
 
 def patched_source(bug, code: str) -> str:
-    """The buggy file with ``code`` applied, a whole method or a chunk (``Outcome.code``)."""
-    from agent.validation.workspace import apply_chunk, apply_method
+    """The buggy file with ``code`` applied, a whole method or a chunk. ``Outcome.code`` is a method as it stands
+    in the file (every continuation line starts with the file's indent): it goes back verbatim; a plain method
+    (``fixed_method``, its closing brace unindented) is indented as the loop applies it."""
+    from agent.validation.workspace import apply_chunk, apply_method, buggy_method
 
     source = bug.read_source()
-    if is_method(code, bug.location.method):
-        return apply_method(source, bug.location, unindent(code)).source
-    return apply_chunk(source, bug.location, code).source
-
-
-def unindent(method: str) -> str:
-    """A method as it stands in a file (``Outcome.code``: first line bare, the others carrying the file's indent,
-    which the closing brace shows) with that indent taken off, so that applying it again gives the same file."""
-    lines = method.strip("\n").split("\n")
-    indent = lines[-1][: len(lines[-1]) - len(lines[-1].lstrip())]
-    if len(lines) < 2 or not indent or not all(ln.startswith(indent) or not ln.strip() for ln in lines[1:]):
-        return method
-    return "\n".join([lines[0]] + [ln[len(indent):] for ln in lines[1:]])
+    if not is_method(code, bug.location.method):
+        return apply_chunk(source, bug.location, code).source
+    span = buggy_method(source, bug.location)
+    data = source.encode("utf-8")
+    prefix = data[: span.start_byte].decode("utf-8")
+    indent = prefix[prefix.rfind("\n") + 1:]
+    rest = [ln for ln in code.strip("\n").split("\n")[1:] if ln.strip()]
+    if indent.strip() or not all(ln.startswith(indent) for ln in rest):
+        return apply_method(source, bug.location, code).source  # a plain method
+    return prefix + code.strip("\n") + data[span.end_byte:].decode("utf-8")
 
 
 def patched_method(bug, code: str) -> str:

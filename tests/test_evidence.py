@@ -106,3 +106,19 @@ def test_applied_code_is_put_back_as_it_stood(sample_bugs):
         for code, kind in ((bug.fixed_method, "method"), (bug.fixed_chunk, "chunk")):
             patched = apply(bug.read_source(), bug.location, code, kind)
             assert evidence.patched_source(bug, patched.code) == patched.source, (bug.id, kind)
+
+
+def test_oddly_indented_file_round_trips(tmp_path):
+    """Lang-6 and Lang-17 (Defects4J): a body indented past its signature, the closing brace too, a comment
+    further left; the applied method must go back into the file verbatim."""
+    from agent.bugs import Bug, Location
+    from agent.validation.workspace import apply
+    src = ("class T {\n    /** doc */\n    public int f(int x) {\n            int y = x;\n    //      // old note\n"
+           "            return y;\n        }\n}\n")
+    (tmp_path / "T.java").write_text(src)
+    bug = Bug("odd", tmp_path, (".",), (".",), (), (), Location("T.java", "f", (4, 4)),
+              "public int f(int x) {\n    int y = x + 1;\n    return y;\n}")
+    patched = apply(src, bug.location, src.split("    public ")[1].split("\n}\n")[0].replace("= x;", "= x + 1;")
+                    .join(["public ", ""]), "method")
+    assert evidence.patched_source(bug, patched.code) == patched.source
+    assert evidence.evidence(bug, patched.code).label == "ast"  # the comment differs, so not exact

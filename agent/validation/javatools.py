@@ -111,7 +111,7 @@ def run_process(args: list[str], *, timeout: float, cwd: str | Path | None = Non
         kill_group(proc)
         out, _ = proc.communicate()
         timed_out = True
-    except BaseException:  # Ctrl-C (KeyboardInterrupt) or any error: nothing of the command may outlive us
+    except BaseException:  # Ctrl-C (KeyboardInterrupt) or SystemExit: nothing of the command may outlive us
         kill_group(proc)
         proc.wait()
         raise
