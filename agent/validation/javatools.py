@@ -78,7 +78,7 @@ def wrap_command(args: list[str], *, cwd: str | Path | None, env: dict | None,
                  sandbox: "Sandbox | None" = None) -> "Command":
     """The command (argv, environment, cwd) that actually runs ``args`` in ``cwd`` when only ``writable`` folders
     may be written and, besides the system, only ``readable`` ones and the classpath read: ``sandbox`` (by
-    default the one ``REPAIRCHAT_SANDBOX`` names) wraps it. ``env`` is added to a scrubbed environment."""
+    default the one ``REPAIRCHAT_SANDBOX`` names) wraps it. ``env`` (default: ours) is scrubbed to what Java needs."""
     from agent.validation.sandbox import default_sandbox
     box = sandbox if sandbox is not None else default_sandbox()
     return box.wrap(args, cwd=cwd if cwd is not None else os.getcwd(), writable=writable, readable=readable,

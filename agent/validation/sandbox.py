@@ -209,14 +209,14 @@ class Sandbox:
 
     def wrap(self, argv: Iterable[str], *, cwd: str | os.PathLike, writable: Iterable[str | os.PathLike] = (),
              readable: Iterable[str | os.PathLike] = (), env: Mapping[str, str] | None = None) -> Command:
-        """``argv`` run in ``cwd`` with only ``writable`` writable. ``env`` is added to the scrubbed environment
-        (the caller's own environment never passes through)."""
+        """``argv`` run in ``cwd`` with only ``writable`` writable. The environment is ``env`` (default: this
+        process's) scrubbed to ``KEEP_ENV``: a caller can set JAVA_HOME or PATH, never pass a secret through."""
         argv = [os.fspath(a) for a in argv]
         cwd = _real(cwd)
         writable = _outermost(_real(w) for w in writable)
         home = writable[0] if writable else cwd
         argv, heap_env = heap_flags(argv, self.heap_mb)
-        full_env = scrub_env(home=home, extra={**heap_env, **(env or {})})
+        full_env = scrub_env(env, home=home, extra=heap_env)
         prefix = []
         prlimit = shutil.which("prlimit")
         if prlimit:
