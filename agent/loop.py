@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from typing import Callable
 
-from agent import prompts
+from agent import styles
 from agent.bugs import Bug
 from agent.models import ask
 from agent.validation.validate import Candidate, Outcome, Validator
@@ -63,8 +63,7 @@ class LoopConfig:
     def __post_init__(self):
         if self.rounds < 1 or self.samples < 1:
             raise ValueError("rounds and samples must be at least 1")
-        if self.style not in prompts.STYLES:
-            raise ValueError(f"style must be one of {', '.join(prompts.STYLES)}")
+        styles.get(self.style)
         if self.feedback_chars < 100 or self.reply_chars < 100:
             raise ValueError("feedback-chars and reply-chars must be at least 100")
         if self.bug_seconds < 0 or self.max_tries < 0:
@@ -120,12 +119,12 @@ def assistant_text(attempt: Attempt, limit: int) -> str:
     return attempt.reply[:limit] + f"\n[... {len(attempt.reply) - limit} more characters cut]"
 
 
-def feedback_message(outcome: Outcome, limit: int) -> dict:
-    """The user turn about a failed reply. Why extraction abstained (``prose``, ``no-match``) is repairchat's
-    internal reason code, for transcripts and tables, not for the model."""
+def feedback_message(outcome: Outcome, limit: int, style: "styles.Style | None" = None, bug: Bug | None = None) -> dict:
+    """The user turn about a failed reply (in ``style``, default chat). Why extraction abstained (``prose``,
+    ``no-match``) is repairchat's internal reason code, for transcripts and tables, not for the model."""
     if outcome.kind == "extract-failed":
         outcome = Outcome(outcome.kind, outcome.failures, outcome.code, outcome.seconds)
-    return prompts.feedback_message(outcome, limit)
+    return (style or styles.STYLES["chat"]).feedback_message(outcome, limit, bug)
 
 
 def method_text(code: str | None) -> str | None:
@@ -144,6 +143,8 @@ class RepairSession:
                  transcript=None, on_attempt: Callable[[Bug, Attempt], None] | None = None):
         self.bug, self.model, self.validator = bug, model, validator
         self.config = config or LoopConfig()
+        self.style = styles.get(self.config.style)
+        styles.check_model(model, self.style)
         self.transcript, self.on_attempt = transcript, on_attempt
         self.state = State()
         self.started = time.monotonic()
@@ -170,8 +171,8 @@ class RepairSession:
     def start(self) -> None:
         failures: tuple = ()
         if self.config.show_original_failure and self.config.style == "chat":
-            failures = self.validator.validate(self.bug, Candidate(prompts.method_context(self.bug)[0])).failures
-        for m in prompts.initial_messages(self.bug, self.config.style, failures):
+            failures = self.validator.validate(self.bug, Candidate(styles.method_context(self.bug)[0])).failures
+        for m in self.style.first_messages(self.bug, failures):
             self.add(m)
 
     def add(self, message: dict) -> None:
@@ -228,10 +229,9 @@ class RepairSession:
         completion = ask(self.model, chat(self.messages), self.config.samples)
         self.count_usage(completion)
         self.state.round = number
-        kind = "fill-reply" if self.config.style == "fill" else "reply"
         turn: list[Attempt] = []
         for i, reply in enumerate(completion.texts):
-            attempt = Attempt(number, i, reply, self.validator.validate(self.bug, Candidate(reply, kind)))
+            attempt = Attempt(number, i, reply, self.validator.validate(self.bug, self.style.candidate(reply)))
             turn.append(attempt)
             self.record(attempt, completion, first=i == 0)
             if self.over_budget():
@@ -248,14 +248,14 @@ class RepairSession:
             raise OutOfBudget()
         if self.round >= self.config.rounds:
             raise Exhausted()
-        self.add(feedback_message(chosen.outcome, self.config.feedback_chars))
+        self.add(feedback_message(chosen.outcome, self.config.feedback_chars, self.style, self.bug))
         return turn
 
     def feedback(self) -> None:
         """Answer a turn that ended the loop (out of rounds) with its feedback, so the chat can go on."""
         if self.messages and self.messages[-1]["role"] == "assistant" and self.state.outcome is not None \
                 and not self.state.outcome.plausible:
-            self.add(feedback_message(self.state.outcome, self.config.feedback_chars))
+            self.add(feedback_message(self.state.outcome, self.config.feedback_chars, self.style, self.bug))
 
     def count_usage(self, completion) -> None:
         self.last_usage = {"model_s": round(completion.seconds, 3),

@@ -91,7 +91,7 @@ def world(sample_bugs, tmp_path_factory):
 
 @pytest.fixture(scope="module", params=["fresh", "warm"])
 def validator(request, world):
-    config = ValidationConfig(test_timeout=2.0, sandbox="bwrap", heap_mb=256)
+    config = ValidationConfig(test_timeout=2.0, sandbox="bwrap", heap="256m")
     v = FreshValidator(config) if request.param == "fresh" else WarmValidator(config)
     yield v
     getattr(v, "close", lambda: None)()
@@ -131,7 +131,7 @@ def test_secret_reaches_no_model_turn_or_transcript(world, scripted, sessions_di
             '    throw new IllegalStateException("key=" + System.getenv("OPENAI_API_KEY"));\n}')
     fixed = f"public static double toFahrenheit(double celsius) {{\n    {FIXED}\n}}"
     model = scripted([[f"```java\n{leak}\n```"], [f"```java\n{fixed}\n```"]])
-    validator = FreshValidator(ValidationConfig(sandbox="bwrap", heap_mb=256))
+    validator = FreshValidator(ValidationConfig(sandbox="bwrap", heap="256m"))
     with Transcript.create(None, bug.to_dict(), "scripted", {}) as tr:
         attempts = RepairSession(bug, model, validator, LoopConfig(rounds=2, show_original_failure=False), tr).run()
     assert [a.outcome.kind for a in attempts] == ["test-failure", "plausible"]
