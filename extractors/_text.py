@@ -5,6 +5,8 @@ import re
 import textwrap
 from dataclasses import dataclass
 
+from extractors.java import scrub
+
 # end-of-turn tokens: everything after the first one (with content before it) is dropped
 _END_TOKENS = ("<|endoftext|>", "</s>", "<|im_end|>", "<|eot_id|>", "<|end|>", "<end_of_turn>", "<|EOT|>",
                "<｜end▁of▁sentence｜>", "<|end_of_text|>", "<|file_separator|>", "<|return|>")
@@ -17,7 +19,7 @@ _THINK = re.compile(r"<think>.*?</think>", re.S)
 
 
 def clean_reply(reply: str) -> str:
-    text = reply.replace("\r\n", "\n").replace("\r", "\n").replace("\ufeff", "")
+    text = scrub(reply).replace("\r\n", "\n").replace("\r", "\n").replace("\ufeff", "")
     text = _THINK.sub("", text)
     for tok in _PROMPT_END:
         after = text.rsplit(tok, 1)[-1]
@@ -39,32 +41,52 @@ class Block:
     closed: bool = True
 
 
-_FENCE_OPEN = re.compile(r"^[ \t]{0,3}(?P<fence>`{3,}|~{3,})[ \t]*(?P<info>[^\n`]*)$", re.M)
+_FENCE_OPEN = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})[ \t]*(?P<info>[^\n]*)$", re.M)
+
+
+def _width(indent: str) -> int:
+    return len(indent.expandtabs(4))
 
 
 def fenced_blocks(text: str) -> tuple[list[Block], list[tuple[int, int]]]:
-    """Markdown fenced blocks (``` or ~~~, any info string) and the spans they cover; an unclosed fence runs to
-    the end of the text (truncated replies)."""
+    """Fenced code blocks as CommonMark reads them, with the container indentation models produce: an opening
+    fence may be indented (inside a list item or a quote), a backtick fence's info string has no backtick, the
+    closing fence uses the same character, is at least as long, has nothing after it but spaces and may be
+    indented any amount (CommonMark allows 3 columns past the container; models indent the closer to match the
+    code, 4 columns or more, and mean it to close). The
+    opener's indentation is removed from the content lines. An unclosed fence runs to the end of the text
+    (truncated replies)."""
     blocks, spans = [], []
     pos = 0
     while True:
         m = _FENCE_OPEN.search(text, pos)
         if not m:
             break
-        fence = m.group("fence")
-        body_start = m.end() + 1
-        close = re.compile(r"^[ \t]{0,3}" + re.escape(fence[0]) + "{" + str(len(fence)) + r",}[ \t]*$", re.M)
+        fence, info = m.group("fence"), m.group("info").strip()
+        if fence[0] == "`" and "`" in info:  # inline code such as ```x``` on one line, not a fence
+            pos = m.end()
+            continue
+        ind = _width(m.group("indent"))
+        body_start = min(m.end() + 1, len(text))
+        close = re.compile(r"^(?P<indent>[ \t]*)" + re.escape(fence[0]) + "{" + str(len(fence)) + r",}[ \t]*$", re.M)
         c = close.search(text, body_start)
-        info = m.group("info").strip().lower()
-        if c:
-            blocks.append(Block(text[body_start:c.start()], body_start, info, True))
-            spans.append((m.start(), c.end()))
-            pos = c.end()
-        else:
-            blocks.append(Block(text[body_start:], body_start, info, False))
-            spans.append((m.start(), len(text)))
+        end = c.start() if c else len(text)
+        body = text[body_start:end]
+        if ind:
+            body = "\n".join(_strip_indent(ln, ind) for ln in body.split("\n"))
+        blocks.append(Block(body, body_start, info.lower(), c is not None))
+        spans.append((m.start(), c.end() if c else len(text)))
+        if not c:
             break
+        pos = c.end()
     return blocks, spans
+
+
+def _strip_indent(line: str, n: int) -> str:
+    i = 0
+    while i < len(line) and line[i] in " \t" and _width(line[: i + 1]) <= n:
+        i += 1
+    return line[i:]
 
 
 def outside(text: str, spans: list[tuple[int, int]]) -> list[Block]:

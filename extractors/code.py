@@ -3,10 +3,21 @@
 ``extract_method`` runs an explicit ordered chain:
   1. SEARCH/REPLACE blocks applied to ``original`` (reason ``search-replace``)
   2. unified diffs applied to ``original`` (reason ``diff``)
-  3. method candidates from fenced blocks, inline code and unfenced text, chosen with tree-sitter: parses
-     cleanly, matches name (and arity), not a placeholder, differs from ``original``, LAST in the reply
-     (an echoed prompt comes before the answer)
-  4. abstain with the reason: ``placeholder`` | ``truncated`` | ``no-match`` | ``prose`` | ``empty``
+  3. method candidates from fenced blocks (CommonMark fences, see ``_text.fenced_blocks``; a fence whose info
+     string names another language, e.g. ``python`` or ``kotlin``, is never read as Java), inline code and
+     unfenced text, parsed with tree-sitter, then chosen by signature against the buggy method:
+       a. same name and parameter types (types compared with generics and package names erased);
+       b. same name and arity;
+       c. the rename rule: a name equal to the target's once underscores are dropped and case is ignored
+          (``bit_count`` / ``bitCount`` / ``BitCount``), with the same parameter types (same arity when the types
+          are unknown).
+     Methods of nested or inner classes count only when no member of a top-level type carries the name.
+     A same-name method with another arity is not taken (reason ``signature-mismatch``).
+     Within the best tier: not a placeholder, parses cleanly, differs from ``original`` (so an echoed prompt
+     is skipped), then the FIRST in the reply (``pick="first"``, the default: prompts that ask for several
+     ranked answers get the most likely one) or the last (``pick="last"``).
+  4. abstain with the reason: ``placeholder`` | ``truncated`` | ``no-match`` | ``signature-mismatch`` |
+     ``non-java`` | ``prose`` | ``empty``
 """
 from __future__ import annotations
 
@@ -38,11 +49,18 @@ class _Cand:
     clean: bool
     placeholder: bool
     complete: bool = True
+    params: tuple[str, ...] | None = None
+    depth: int = 1
 
 
-_JAVA_TAGS = {"java", "jav", "java8", "java11", "java17", "java21", "jshell", "groovy", "kotlin", "scala", "c",
-              "cpp", "c++", "csharp", "cs", "js", "javascript", "typescript", "ts", "text", "txt", "plaintext",
-              "code", "", "none", "java:", "jsp"}
+# fence info strings read as Java: java*, none, or a generic "text/code" label; any other language is not Java
+_NEUTRAL_TAGS = {"", "text", "txt", "plaintext", "plain", "code", "none", "jshell", "jsp", "output"}
+
+
+def java_fence(info: str) -> bool:
+    """Whether a fenced block with this info string may hold Java (``java``, ``Java 17``, ``Foo.java``, none)."""
+    word = info.split()[0].lower().strip("{}.:") if info.split() else ""
+    return word in _NEUTRAL_TAGS or word.startswith("java") or word.endswith(".java") or word == "jav"
 _PLACEHOLDER = re.compile(
     r"(//|/\*|#)\s*(\.\.\.|…)|(\.\.\.|…)\s*\*/|^\s*(\.\.\.|…)\s*$|"
     r"(//|/\*).*?\b(rest of (the )?(code|method|implementation|class|body|logic)|remaining (code|logic)|"
@@ -109,8 +127,10 @@ def _strip_line_numbers(text: str) -> str:
 
 
 def _candidates(block: Block, name: str | None) -> list[_Cand]:
+    if block.lang not in ("inline", "unfenced", "search-replace", "diff") and not java_fence(block.lang):
+        return []
     text = _strip_line_numbers(block.text)
-    if not text.strip():
+    if not text.strip() or "{" not in text:  # no body, no method
         return []
     reason = _reason_for(block)
     out: list[_Cand] = []
@@ -128,11 +148,13 @@ def _candidates(block: Block, name: str | None) -> list[_Cand]:
             if not tree_has_class:
                 code = _with_helpers(s, code, src, spans, name)
             out.append(_Cand(code, s.name, s.arity, block.start + max(0, a - off),
-                             "class-member" if tree_has_class else reason, True, is_placeholder(code)))
+                             "class-member" if tree_has_class else reason, True, is_placeholder(code),
+                             params=s.params, depth=s.depth))
         if out or spans or tree_has_class:
             return out
-    # (b) regex + brace matching (prose inside the block, broken code, truncation)
-    for sc in scan_methods(text, name):
+    # (b) regex + brace matching (prose inside the block, broken code, truncation); any name when the target's
+    # is not there (the rename rule may still match)
+    for sc in scan_methods(text, name) or (scan_methods(text, None) if name else []):
         code = dedent(sc.text)
         if not sc.complete:
             out.append(_Cand(code, name or "", -1, block.start + sc.start, "truncated", False, False, False))
@@ -142,7 +164,8 @@ def _candidates(block: Block, name: str | None) -> list[_Cand]:
         if not spans:
             continue
         s = spans[0]
-        out.append(_Cand(code, s.name, s.arity, block.start + sc.start, reason, clean, is_placeholder(code)))
+        out.append(_Cand(code, s.name, s.arity, block.start + sc.start, reason, clean, is_placeholder(code),
+                         params=s.params, depth=s.depth))
     return out
 
 
@@ -174,21 +197,49 @@ def _patched(text: str, blocks: list[Block], original: str | None) -> tuple[Extr
     return None, extra
 
 
-def _choose(cands: list[_Cand], name: str | None, arity: int | None, original: str | None) -> Extraction:
-    norm_orig = java.normalize(original) if original else None
-    if name:
-        pool = [c for c in cands if c.name == name or (not c.complete and c.name == name)]
+def rename_key(name: str) -> str:
+    """The rename rule's key: ``bit_count``, ``bitCount`` and ``BitCount`` are one name."""
+    return name.replace("_", "").replace("$", "").lower()
+
+
+def _tier(c: _Cand, name: str | None, arity: int | None, params: tuple[str, ...] | None) -> int:
+    """3: same name and parameter types; 2: same name and arity; 1: renamed, same types (or arity); 0: none."""
+    if name is None:
+        return 2 if c.name != "main" else 1
+    if not c.complete:  # truncated: its parameters may be complete, its arity is not known
+        return 3 if c.name == name else 0
+    if params is not None and c.params is not None:
+        same_types, same_arity = c.params == params, c.arity == len(params)
     else:
-        pool = [c for c in cands if c.name != "main"] or cands
+        same_types, same_arity = False, arity is None or c.arity == arity
+    if c.name == name:
+        return 3 if same_types else (2 if same_arity else 0)
+    if rename_key(c.name) == rename_key(name) and (same_types or (params is None and same_arity)):
+        return 1
+    return 0
+
+
+def _choose(cands: list[_Cand], name: str | None, arity: int | None, params: tuple[str, ...] | None,
+            original: str | None, pick: str) -> Extraction:
+    norm_orig = java.normalize(original) if original else None
+    if name is not None:
+        named = [c for c in cands if c.name == name or rename_key(c.name) == rename_key(name)]
+        if any(c.depth == 1 for c in named):
+            cands = [c for c in cands if c.depth == 1]
+    tiers = {id(c): _tier(c, name, arity, params) for c in cands}
+    pool = [c for c in cands if tiers[id(c)] > 0]
     if not pool:
+        if name is not None and any(c.name == name and c.complete for c in cands):
+            return Extraction(None, "none", "signature-mismatch")
         return Extraction(None, "none", "no-match" if cands else "prose")
     complete = [c for c in pool if c.complete]
     if not complete:
         return Extraction(None, "none", "truncated")
+    order = 1 if pick == "last" else -1
 
     def key(c: _Cand):
-        return (not c.placeholder, c.clean, arity is None or c.arity == arity,
-                norm_orig is None or java.normalize(c.code) != norm_orig, c.pos)
+        return (tiers[id(c)], not c.placeholder, c.clean,
+                norm_orig is None or java.normalize(c.code) != norm_orig, order * c.pos)
 
     best = max(complete, key=key)
     if best.placeholder:
@@ -198,7 +249,7 @@ def _choose(cands: list[_Cand], name: str | None, arity: int | None, original: s
         return Extraction(None, "none", "truncated")
     if not best.clean:
         return Extraction(best.code, "method", "syntax-error")
-    return Extraction(best.code, "method", best.reason)
+    return Extraction(best.code, "method", best.reason + ("-renamed" if tiers[id(best)] == 1 else ""))
 
 
 def _blocks(text: str) -> tuple[list[Block], list[Block]]:
@@ -208,10 +259,29 @@ def _blocks(text: str) -> tuple[list[Block], list[Block]]:
     return fenced, inline + loose  # inline first: same code at the same offset keeps the 'inline' reason
 
 
+def _signature(original: str | None, name: str | None,
+               arity: int | None) -> tuple[tuple[str, ...] | None, int | None]:
+    """Parameter types (and arity) of the buggy method, read from its text."""
+    if not original:
+        return None, arity
+    spans = [s for s in java.methods(_WRAP + original + "\n}") if name is None or s.name == name]
+    spans = [s for s in spans if arity is None or s.arity == arity] or spans
+    if not spans:
+        return None, arity
+    return spans[0].params, spans[0].arity if arity is None else arity
+
+
 def extract_method(reply: str, name: str | None = None, arity: int | None = None, *,
-                   original: str | None = None) -> Extraction:
-    """The method declaration (``name``/``arity`` when given) a reply proposes; ``original`` (the buggy method
-    text) lets SEARCH/REPLACE and diff replies be applied and echoed copies be told apart from the answer."""
+                   original: str | None = None, params: tuple[str, ...] | None = None,
+                   pick: str = "first") -> Extraction:
+    """The method declaration a reply proposes for the buggy method ``name`` (see the module docstring for the
+    choice). ``original`` (the buggy method text) gives the parameter types when ``params`` is not given, lets
+    SEARCH/REPLACE and diff replies be applied and echoed copies be told apart from the answer; ``pick`` says
+    which of several answers to take ("first", the default, or "last")."""
+    if pick not in ("first", "last"):
+        raise ValueError(f"pick must be 'first' or 'last', not {pick!r}")
+    if params is None:
+        params, arity = _signature(original, name, arity)
     text = clean_reply(reply or "")
     if not text.strip():
         return Extraction(None, "none", "empty")
@@ -220,7 +290,8 @@ def extract_method(reply: str, name: str | None = None, arity: int | None = None
     if done is not None:
         if name is None or any(m.name == name for m in java.methods(_WRAP + done.code + "\n}")):
             return done
-    diff_like = {id(b) for b in fenced if b.lang in ("diff", "patch", "udiff") or looks_like_diff(b.text)}
+    diff_like = {id(b) for b in fenced if b.lang in ("diff", "patch", "udiff") or
+                 (java_fence(b.lang) and looks_like_diff(b.text))}
     cands: list[_Cand] = []
     for block in [b for b in fenced if id(b) not in diff_like] + extra:
         cands += _candidates(block, name)
@@ -237,7 +308,9 @@ def extract_method(reply: str, name: str | None = None, arity: int | None = None
         if k not in seen:
             seen.add(k)
             uniq.append(c)
-    return _choose(uniq, name, arity, original)
+    if not uniq and fenced and not any(java_fence(b.lang) for b in fenced) and not extra:
+        return Extraction(None, "none", "non-java")
+    return _choose(uniq, name, arity, tuple(params) if params is not None else None, original, pick)
 
 
 # ------------------------------------------------------------------------------------------ chunks
@@ -254,12 +327,26 @@ def _prose_line(line: str) -> bool:
     return bool(_PROSE.search(s)) and not re.search(r"[;{}=]|\w\(.*\)", s)
 
 
-def _statements_ok(chunk: str) -> bool:
-    for pre, post in (("{\n", "\n}"), ("{\n", "\n}}"), ("{{\n", "\n}"), ("{\n", "\n}}}"), ("{{{\n", "\n}"),
-                      ("{ if (_c) {\n", "\n} }"), ("{ if (_c) {\n", "\n}} }"), ("{ try {\n", "\n} }")):
+# the contexts a fill-in chunk may come from, tried in order: statements (in a block, closing or opening
+# enclosing blocks, an if, a try), the body of a switch (``case`` groups, arrow cases), an expression, members
+_CONTEXTS = (
+    ("statement", "{\n", "\n}"), ("statement", "{\n", "\n}}"), ("statement", "{{\n", "\n}"),
+    ("statement", "{\n", "\n}}}"), ("statement", "{{{\n", "\n}"), ("statement", "{ if (_c) {\n", "\n} }"),
+    ("statement", "{ if (_c) {\n", "\n}} }"), ("statement", "{ try {\n", "\n} }"),
+    ("switch-body", "{ switch (_x) {\n", "\n} }"), ("switch-body", "{ switch (_x) {\n", "\n}}} }"),
+    ("switch-body", "{ switch (_x) { case 0: {\n", "\n} }"),
+    ("expression", "{ Object _e = (\n", "\n); }"),
+)
+
+
+def chunk_context(chunk: str) -> str | None:
+    """The first context (``statement``, ``switch-body``, ``expression``, ``member``) in which ``chunk`` parses."""
+    for ctx, pre, post in _CONTEXTS:
         if not java.has_errors("class _X { void _m() " + pre + chunk + post + " }"):
-            return True
-    return False
+            return ctx
+    if _clean_member(chunk) and not java.methods(_WRAP + chunk + "\n}"):
+        return "member"
+    return None
 
 
 def extract_chunk(reply: str) -> Extraction:
@@ -294,7 +381,7 @@ def extract_chunk(reply: str) -> Extraction:
         code = dedent(code)
         if not code or is_placeholder(code):
             continue
-        if _statements_ok(code):
+        if chunk_context(code):
             return Extraction(code, "chunk", reason)
         if _clean_member(code) and java.methods(_WRAP + code + "\n}"):
             return Extraction(code, "method", reason + "-method")

@@ -5,6 +5,7 @@ Language/parser/queries are created lazily once per process (module-level cache)
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -13,7 +14,8 @@ import tree_sitter
 import tree_sitter_java
 from tree_sitter import Language, Parser, Query, QueryCursor
 
-__all__ = ["MethodSpan", "parse", "has_errors", "methods", "find_method", "normalize", "language", "error_nodes"]
+__all__ = ["MethodSpan", "parse", "has_errors", "methods", "find_method", "normalize", "language", "error_nodes",
+           "utf8", "scrub"]
 
 
 @dataclass(frozen=True)
@@ -25,6 +27,8 @@ class MethodSpan:
     start_line: int
     end_line: int
     text: str
+    params: tuple[str, ...] = ()    # parameter types, generics erased, no spaces (``List``, ``int[]``, ``String...``)
+    depth: int = 1                  # enclosing type bodies: 1 for a member of a top-level type, 2+ when nested
 
 
 @lru_cache(maxsize=1)
@@ -44,7 +48,19 @@ def _query(name: str) -> Query:
 
 
 def parse(src: str) -> tree_sitter.Tree:
-    return _parser().parse(src.encode("utf-8"))
+    return _tree(src)
+
+
+def clear_cache() -> None:
+    """Forget cached parse trees (benchmarks time cold extraction)."""
+    _tree.cache_clear()
+
+
+@lru_cache(maxsize=512)
+def _tree(src: str) -> tree_sitter.Tree:
+    """One parse per distinct text: extraction asks about the same snippet several times (errors, methods,
+    tokens). Trees are never edited, so sharing them is safe."""
+    return _parser().parse(utf8(src))
 
 
 def error_nodes(tree: tree_sitter.Tree) -> list[tree_sitter.Node]:
@@ -71,6 +87,68 @@ def _arity(params: tree_sitter.Node | None) -> int:
     return sum(1 for c in params.named_children if c.type in ("formal_parameter", "spread_parameter"))
 
 
+def _erase(type_text: str) -> str:
+    """``java.util.List<T>`` -> ``List``; ``final int []`` -> ``int[]``: the part of a type overloads differ by."""
+    depth, out = 0, []
+    for ch in type_text:
+        if ch == "<":
+            depth += 1
+        elif ch == ">":
+            depth = max(0, depth - 1)
+        elif depth == 0 and not ch.isspace():
+            out.append(ch)
+    t = "".join(out)
+    t = t.rsplit(".", 1)[-1] if "." in t.replace("...", "") else t
+    return re.sub(r"^@[\w.]+(\([^)]*\))?", "", t)
+
+
+def _param_types(params: tree_sitter.Node | None, data: bytes) -> tuple[str, ...]:
+    if params is None:
+        return ()
+    out = []
+    for c in params.named_children:
+        if c.type not in ("formal_parameter", "spread_parameter"):
+            continue
+        typ = c.child_by_field_name("type")
+        dims = c.child_by_field_name("dimensions")
+        if typ is None:  # spread_parameter: type is a plain child
+            typ = next((k for k in c.named_children if k.type not in ("modifiers", "variable_declarator")), None)
+        text = data[typ.start_byte:typ.end_byte].decode("utf-8", "replace") if typ is not None else "?"
+        if dims is not None:
+            text += data[dims.start_byte:dims.end_byte].decode("utf-8", "replace")
+        if c.type == "spread_parameter":
+            text += "..."
+        out.append(_erase(text))
+    return tuple(out)
+
+
+_BODIES = ("class_body", "interface_body", "enum_body", "annotation_type_body")
+
+
+def _depth(node: tree_sitter.Node) -> int:
+    n, depth = node.parent, 0
+    while n is not None:
+        depth += n.type in _BODIES
+        n = n.parent
+    return max(depth, 1)
+
+
+def utf8(src: str) -> bytes:
+    """UTF-8 bytes of ``src``; a lone surrogate (valid in JSON, not in UTF-8) becomes U+FFFD."""
+    try:
+        return src.encode("utf-8")
+    except UnicodeEncodeError:
+        return scrub(src).encode("utf-8")
+
+
+def scrub(src: str) -> str:
+    """``src`` with every lone surrogate replaced by U+FFFD (same length in characters)."""
+    return _SURROGATE.sub("\ufffd", src)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def _spans(tree: tree_sitter.Tree, data: bytes) -> list[MethodSpan]:
     caps_by_method: list[MethodSpan] = []
     for _idx, caps in QueryCursor(_query("methods")).matches(tree.root_node):
@@ -87,6 +165,8 @@ def _spans(tree: tree_sitter.Tree, data: bytes) -> list[MethodSpan]:
             start_byte=node.start_byte, end_byte=node.end_byte,
             start_line=node.start_point[0] + 1, end_line=node.end_point[0] + 1,
             text=data[node.start_byte:node.end_byte].decode("utf-8", "replace"),
+            params=_param_types(params, data) if node.type != "compact_constructor_declaration" else (),
+            depth=_depth(node),
         ))
     caps_by_method.sort(key=lambda m: (m.start_byte, -m.end_byte))
     return caps_by_method
@@ -94,8 +174,7 @@ def _spans(tree: tree_sitter.Tree, data: bytes) -> list[MethodSpan]:
 
 def methods(src: str) -> list[MethodSpan]:
     """Method and constructor declarations in source order (nested ones included, outer first)."""
-    data = src.encode("utf-8")
-    return _spans(_parser().parse(data), data)
+    return _spans(_tree(src), utf8(src))
 
 
 def find_method(src: str, name: str, line: int | None = None) -> MethodSpan | None:
@@ -132,7 +211,7 @@ def _leaves(node: tree_sitter.Node, data: bytes, out: list[str]) -> None:
 
 def normalize(src: str) -> str:
     """Token stream joined by single spaces, comments dropped; string literals kept verbatim."""
-    data = src.encode("utf-8")
+    data = utf8(src)
     out: list[str] = []
-    _leaves(_parser().parse(data).root_node, data, out)
+    _leaves(_tree(src).root_node, data, out)
     return " ".join(out)

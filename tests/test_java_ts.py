@@ -93,3 +93,28 @@ def test_normalize(a, b, same):
 
 def test_normalize_tokens():
     assert java.normalize("int  f( int a ){ return a+1; }") == "int f ( int a ) { return a + 1 ; }"
+
+
+@pytest.mark.parametrize("decl,params", [
+    ("int f(int a, long b) { return 0; }", ("int", "long")),
+    ("<T> void f(java.util.List<T> xs, String... more) {}", ("List", "String...")),
+    ("int f(final int a[], @Nullable Map<String, List<Integer>> m, byte[][] b) { return 1; }",
+     ("int[]", "Map", "byte[][]")),
+    ("void f() {}", ()),
+])
+def test_parameter_types(decl, params):
+    (m,) = java.methods("class A { " + decl + " }")
+    assert m.params == params and m.arity == len(params)
+
+
+def test_depth_of_nested_class_methods():
+    src = "class A { void f() { new Runnable() { public void run() {} }; } static class B { void g() {} } }"
+    depth = {m.name: m.depth for m in java.methods(src)}
+    assert depth == {"f": 1, "run": 2, "g": 2}
+
+
+def test_lone_surrogate_is_replaced_not_raised():
+    src = "class A { String f() { return \"\ud800\"; } }"
+    assert java.utf8(src).decode("utf-8") == java.scrub(src) and "\ufffd" in java.scrub(src)
+    (m,) = java.methods(src)
+    assert m.name == "f" and not java.has_errors(src)

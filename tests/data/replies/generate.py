@@ -62,22 +62,22 @@ row("fenced Java capitalised", f"{F}Java\n{GCD}\n{F}", "gcd", 2, GCD)
 row("fenced JAVA upper", f"Fixed:\n{F}JAVA\n{GCD}\n{F}", "gcd", 2, GCD)
 row("fence without tag", f"Try this:\n{F}\n{ADD}\n{F}", "add", 2, ADD)
 row("tilde fence", f"~~~java\n{ADD}\n~~~\n", "add", 2, ADD)
-row("wrong tag c++", f"{F}cpp\n{GCD}\n{F}", "gcd", 2, GCD)
-row("wrong tag python", f"{F}python\n{ADD}\n{F}", "add", 2, ADD)
+row("wrong tag c++: another language is never read as Java", f"{F}cpp\n{GCD}\n{F}", "gcd", 2, None)
+row("wrong tag python: another language is never read as Java", f"{F}python\n{ADD}\n{F}", "add", 2, None)
 row("four backtick fence", f"````java\n{MAX}\n````", "max", 1, MAX)
 row("fence info with attributes", f"{F}java title=\"Calc.java\"\n{ADD}\n{F}", "add", 2, ADD)
 row("echo then answer, both fenced",
     f"The buggy method is:\n{F}java\n{ADD_BUG}\n{F}\nThe problem is the `+ 1`. Fixed version:\n{F}java\n{ADD}\n{F}",
-    "add", 2, ADD)
+    "add", 2, ADD, original=ADD_BUG)
 row("echo then answer, original given",
     f"You gave me:\n{F}java\n{ADD_BUG}\n{F}\nCorrected:\n{F}java\n{ADD}\n{F}", "add", 2, ADD, original=ADD_BUG)
 row("answer then original for reference (original given)",
     f"Fixed:\n{F}java\n{GCD}\n{F}\nFor reference, the original was:\n{F}java\n{GCD_BUG}\n{F}", "gcd", 2, GCD,
     original=GCD_BUG)
 row("echoed prompt unfenced then fenced answer",
-    f"// Buggy method\n{ADD_BUG}\n// Fixed method\n{F}java\n{ADD}\n{F}", "add", 2, ADD)
+    f"// Buggy method\n{ADD_BUG}\n// Fixed method\n{F}java\n{ADD}\n{F}", "add", 2, ADD, original=ADD_BUG)
 row("echoed prompt then unfenced answer",
-    f"### Buggy\n{ADD_BUG}\n### Fixed\n{ADD}\n", "add", 2, ADD)
+    f"### Buggy\n{ADD_BUG}\n### Fixed\n{ADD}\n", "add", 2, ADD, original=ADD_BUG)
 row("answer then usage snippet", f"{F}java\n{ADD}\n{F}\nUsage:\n{F}java\nint s = calc.add(1, 2);\n{F}", "add", 2, ADD)
 row("repeated final answer block",
     f"{F}java\n{GCD}\n{F}\nSo the final answer is:\n{F}java\n{GCD}\n{F}", "gcd", 2, GCD)
@@ -162,7 +162,7 @@ row("annotation line unfenced", f"Fix:\n@Override\npublic String toString() {{\n
 row("search/replace mismatch then nothing usable", f"<<<<<<< SEARCH\n    return x;\n=======\n    return y;\n>>>>>>> REPLACE", "add", 2, None, original=ADD_BUG)
 row("portuguese placeholder", f"{F}java\npublic int add(int a, int b) {{\n    // resto do código inalterado\n    return a + b;\n}}\n{F}", "add", 2, None)
 row("empty reply", "   ", "add", 2, None)
-row("two different answers: last wins", f"One option:\n{F}java\npublic int add(int a, int b) {{\n    return b + a;\n}}\n{F}\nOr, simpler:\n{F}java\n{ADD}\n{F}", "add", 2, ADD)
+row("two different answers: the first wins", f"One option:\n{F}java\n{ADD}\n{F}\nOr:\n{F}java\npublic int add(int a, int b) {{\n    return b + a;\n}}\n{F}", "add", 2, ADD)
 row("bold markdown around fence", f"**Fixed code:**\n\n{F}java\n{GCD}\n{F}\n\n**Explanation:** use `Math.abs`.", "gcd", 2, GCD)
 row("gemma end_of_turn", f"<start_of_turn>model\n{F}java\n{ADD}\n{F}<end_of_turn>", "add", 2, ADD)
 # chunks
@@ -187,7 +187,7 @@ more = []
 def row2(*a, **k):
     row(*a, **k)
 row2("closing fence on the code line", f"{F}java\n{ADD}{F}", "add", 2, ADD)
-row2("prompt echo as class then fixed method", f"Given:\n{F}java\nclass Calc {{\n{ind(ADD_BUG, 4)}\n}}\n{F}\nFix:\n{F}java\n{ADD}\n{F}", "add", 2, ADD)
+row2("prompt echo as class then fixed method", f"Given:\n{F}java\nclass Calc {{\n{ind(ADD_BUG, 4)}\n}}\n{F}\nFix:\n{F}java\n{ADD}\n{F}", "add", 2, ADD, original=ADD_BUG)
 row2("lambda and anonymous class with braces in strings",
      f"{F}java\npublic int add(int a, int b) {{\n    Runnable r = () -> {{ System.out.println(\"}}\"); }};\n    return a + b;\n}}\n{F}", "add", 2,
      "public int add(int a, int b) {\n    Runnable r = () -> { System.out.println(\"}\"); };\n    return a + b;\n}")
@@ -217,7 +217,45 @@ row3("headings and bullets", f"### Fixed code\n\n{F}java\n{BS}\n{F}\n\n### Why\n
 row3("explanation cut off after code", f"{F}java\n{BS}\n{F}\n\nThe key change is in the line where we upd")
 row3("explanation only, code in words", "The bug is that `lo = mid` should be `lo = mid + 1`, otherwise the loop never terminates.", None)
 row3("original echoed unchanged (extracted as is; validation judges it)", f"Your method:\n{F}java\n{BS_BUG}\n{F}\nI cannot see a bug here.", BS_BUG)
+# issue 13: one row per failure class seen on real replies (each fixed by a rule, see extractors/code.py)
+BC = "public static int bitcount(int n) {\n    int count = 0;\n    while (n != 0) {\n        n = (n & (n - 1));\n        count++;\n    }\n    return count;\n}"
+BC_BUG = BC.replace("n & (n - 1)", "n ^ (n - 1)")
+BC_LONG = "public static int bitcount(long n) {\n    return Long.bitCount(n);\n}"
+row("overload added after the target: chosen by parameter types",
+    f"{F}java\n{BC}\n\n{BC_LONG}\n{F}", "bitcount", 1, BC, original=BC_BUG)
+row("overload added before the target: chosen by parameter types",
+    f"{F}java\n{BC_LONG}\n\n{BC}\n{F}", "bitcount", 1, BC, original=BC_BUG)
+row("closing fence indented with the code (list item)",
+    f"1. Replace the method:\n\n    {F}java\n{ind(BC, 4)}\n    {F}\n\n2. Run the tests again.\n\n{F}java\n{BC_BUG}\n{F}",
+    "bitcount", 1, BC, original=BC_BUG)
+row("ranked answers: the first (most likely) is taken",
+    f"Patch 1:\n{F}java\n{BC}\n{F}\nPatch 2:\n{F}java\n{BC.replace('count++', 'count += 1')}\n{F}\n"
+    f"Patch 3:\n{F}java\n{BC.replace('n != 0', 'n > 0')}\n{F}", "bitcount", 1, BC, original=BC_BUG)
+row("renamed method (snake_case to camelCase), same parameter types",
+    f"{F}java\n{BC.replace('bitcount', 'bitCount')}\n{F}", "bit_count", 1, BC.replace("bitcount", "bitCount"),
+    original=BC_BUG.replace("bitcount", "bit_count"))
+row("renamed method with other parameter types is not taken",
+    f"{F}java\n{BC_LONG.replace('bitcount', 'bitCount')}\n{F}", "bitcount", 1, None, original=BC_BUG)
+row("python doctest in a python fence is not Java",
+    f"{F}python\n>>> bitcount(127)\n7\n>>> def bitcount(n):\n...     return bin(n).count('1')\n{F}",
+    "bitcount", 1, None, original=BC_BUG)
+row("lone surrogate in the reply (valid JSON escape)",
+    f"Fixed \ud800 version:\n{F}java\n{BC}\n{F}", "bitcount", 1, BC, original=BC_BUG)
+row("tilde fence with a backtick fence inside the prose",
+    f"~~~java\n{BC}\n~~~\nThen run ```mvn test```.", "bitcount", 1, BC, original=BC_BUG)
+row("unterminated last fence (reply cut after the code)",
+    f"Here:\n{F}java\n{BC}\n", "bitcount", 1, BC, original=BC_BUG)
+row("same name, other arity only: not a replacement",
+    f"{F}java\npublic static int bitcount(int n, int width) {{\n    return Integer.bitCount(n & ((1 << width) - 1));\n}}\n{F}",
+    "bitcount", 1, None, original=BC_BUG)
+row("chunk: case groups of a switch",
+    f"{F}java\ncase 1:\n    return \"one\";\ncase 2:\n    return \"two\";\ndefault:\n    return \"many\";\n{F}", None, None,
+    'case 1:\n    return "one";\ncase 2:\n    return "two";\ndefault:\n    return "many";', kind="chunk")
+row("chunk: an expression (condition of the buggy if)", f"{F}java\nlo <= hi && a[mid] != key\n{F}", None, None,
+    "lo <= hi && a[mid] != key", kind="chunk")
+row("chunk: arrow case of a switch", f"{F}java\ncase 'a', 'e' -> vowels++;\n{F}", None, None,
+    "case 'a', 'e' -> vowels++;", kind="chunk")
 with open(str(__import__("pathlib").Path(__file__).with_name("replies.jsonl")), "w") as f:
     for r in rows:
-        f.write(json.dumps(r, ensure_ascii=False) + "\n")
+        f.write(json.dumps(r, ensure_ascii="\ud800" in r["reply"]) + "\n")  # a lone surrogate only as an escape
 print(len(rows))
