@@ -18,26 +18,31 @@ from __future__ import annotations
 import csv
 import json
 import os
+import shutil
+import signal
+import tempfile
 import threading
 import time
 from collections import Counter
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from agent.errors import UserError
-from agent.loop import LoopConfig, LoopEnd, RepairSession, config_dict
+from agent.loop import LoopConfig, LoopEnd, RepairSession, config_dict, open_transcript
+from agent.models import ask
 from agent.ui.report import first_failure
-from sessions.transcript import Transcript
+from sessions.transcript import open_append
 
 CSV_COLUMNS = ("bug", "candidate", "round", "sample", "outcome", "seconds", "cached", "failure", "session")
 
 
-class OutOfBudget(LoopEnd):
-    """The bug used its --bug-seconds or --max-tries."""
-    result = "budget"
+class Stopped(LoopEnd):
+    """The run was interrupted (Ctrl-C, SIGTERM): workers end their bug after the candidate at hand."""
+    result = "interrupted"
 
 
 @dataclass
@@ -45,18 +50,26 @@ class BatchConfig:
     jobs: int = field(default=1, metadata={"help": "parallel workers (threads, each with its own validator)"})
     shard: str = field(default="", metadata={"help": "I/N: run only shard I (1-based) of N, a deterministic "
                                                      "split of the sorted bug ids"})
-    bug_seconds: float = field(default=0.0, metadata={"help": "time budget per bug in seconds, 0 = none"})
-    max_tries: int = field(default=0, metadata={"help": "validated candidates per bug at most, 0 = none"})
     fresh: bool = field(default=False, metadata={"help": "start over instead of resuming from --out"})
     cache: bool = field(default=True, metadata={"help": "skip re-validating a patch seen before (same tokens)"})
 
     def __post_init__(self):
         if self.jobs < 1:
             raise ValueError("jobs must be at least 1")
-        if self.bug_seconds < 0 or self.max_tries < 0:
-            raise ValueError("bug-seconds and max-tries must not be negative")
         if self.shard:
             parse_shard(self.shard)
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """What a run (or a merge) finished: outcome counts, session result and model usage per bug."""
+    per_bug: dict
+    results: dict  # bug -> plausible | exhausted | budget | error | ...
+    usage: dict  # bug -> {model_s, prompt_tokens, completion_tokens, cost} (what was reported)
+
+    @property
+    def errors(self) -> list[str]:
+        return [b for b, r in self.results.items() if r == "error"]
 
 
 def parse_shard(spec: str) -> tuple[int, int]:
@@ -87,8 +100,7 @@ class ResultsFile:
         self._fh = None
         self._lock = threading.Lock()
         if self.path:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._fh = open(self.path, "a", encoding="utf-8")
+            self._fh = open_append(self.path, "results file")
 
     def write(self, row: dict) -> None:
         if self._fh:
@@ -184,8 +196,12 @@ class SerialModel:
         self.model, self._lock = model, threading.Lock()
 
     def complete(self, messages: list[dict], n: int = 1) -> list[str]:
+        return self.complete_usage(messages, n)[0]
+
+    def complete_usage(self, messages: list[dict], n: int = 1):
         with self._lock:
-            return self.model.complete(messages, n)
+            c = ask(self.model, messages, n)
+        return c.texts, c.usage
 
 
 def shareable(model):
@@ -230,134 +246,198 @@ def as_factory(validator_or_factory):
     return validator_or_factory
 
 
-def check_resumable(done: dict[str, dict], model_spec: str, config: dict, path: Path) -> None:
-    """Kept rows must come from the same model and loop settings as this run (else mixing results)."""
+def check_resumable(done: dict[str, dict], settings: dict, path: Path) -> None:
+    """Kept rows must come from the same model, loop and validation settings as this run (else mixing results)."""
     for bug, d in done.items():
-        if "model" in d and (d["model"] != model_spec or d.get("config") != config):
-            what = "model " + repr(d["model"]) if d["model"] != model_spec else "loop settings " + repr(d.get("config"))
-            raise UserError(f"{path} already holds results of {bug} made with {what}; pass --fresh to start over "
-                            "or use another --out")
+        if "model" not in d:
+            continue
+        recorded = {"model": d["model"], "config": d.get("config"), "validation": d.get("validation", {})}
+        changed = [k for k in settings if recorded.get(k) != settings[k]]
+        if changed:
+            what = {"model": "model", "config": "loop settings", "validation": "validation settings"}[changed[0]]
+            raise UserError(f"{path} already holds results of {bug} made with other {what} "
+                            f"({recorded[changed[0]]!r}); pass --fresh to start over or use another --out")
+
+
+@contextmanager
+def scratch_root():
+    """A scratch folder for this run's workspaces (``REPAIRCHAT_SCRATCH`` while it runs), removed at the end;
+    folders left by runs that were killed (``kill -9``: no cleanup ran) are removed when the next run starts."""
+    base = Path(os.environ.get("REPAIRCHAT_SCRATCH") or tempfile.gettempdir())
+    for old in base.glob("repairchat-run-*"):
+        try:
+            pid = int(old.name.split("-")[2])
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            shutil.rmtree(old, ignore_errors=True)  # its process is gone
+        except (ValueError, IndexError, PermissionError):
+            pass  # not ours to judge
+    root = Path(tempfile.mkdtemp(prefix=f"repairchat-run-{os.getpid()}-", dir=base))
+    saved = os.environ.get("REPAIRCHAT_SCRATCH")
+    os.environ["REPAIRCHAT_SCRATCH"] = str(root)
+    try:
+        yield root
+    finally:
+        if saved is None:
+            os.environ.pop("REPAIRCHAT_SCRATCH", None)
+        else:
+            os.environ["REPAIRCHAT_SCRATCH"] = saved
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@contextmanager
+def sigterm_interrupts():
+    """SIGTERM stops a run like Ctrl-C does (workers stop, reports are written, scratch is removed)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum, frame):
+        raise KeyboardInterrupt
+    old = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, old)
 
 
 def run_bugs(bugs, model, model_spec: str, validator_factory, config: LoopConfig, *, sessions_dir=None,
-             results: str | Path | None = None, console=None, batch: BatchConfig | None = None) -> dict[str, Counter]:
-    """Run one repair session per bug (resuming ``results``); returns outcome counts per bug.
+             results: str | Path | None = None, console=None, batch: BatchConfig | None = None,
+             validation=None) -> BatchResult:
+    """Run one repair session per bug (resuming ``results``).
 
-    ``validator_factory`` is a zero-argument callable (one validator per worker) or a validator (shared).
+    ``validator_factory`` is a zero-argument callable (one validator per worker) or a validator (shared);
+    ``validation`` the ValidationConfig it follows (recorded in transcripts and results, compared on resume).
     A bug whose session raises an unexpected error is recorded as done with result ``error`` and the run goes on;
-    a ``UserError`` (bad model spec, unreachable server) or an interrupt stops the run (resumable).
+    a ``UserError`` (bad model spec, unreachable server) stops the run, and so do Ctrl-C and SIGTERM: workers end
+    their bug after the candidate at hand, the reports of what finished are written, and the run is resumable.
     """
+    from dataclasses import asdict
     batch = batch or BatchConfig()
     bugs = shard(list(bugs), batch.shard)
     out_path = Path(results) if results else None
     cache_path = out_path.with_suffix(".cache.jsonl") if out_path else None
+    vdict = asdict(validation) if validation is not None else {}
+    settings = {"model": model_spec, "config": config_dict(config), "validation": vdict}
     done: dict[str, dict] = {}
     if out_path and batch.fresh:
         for p in (out_path, cache_path):
-            if p.exists():
+            if p and p.exists():
                 p.unlink()
     elif out_path and out_path.exists():
         done, rows = finished(read_rows(out_path))
-        check_resumable({b: d for b, d in done.items() if b in {x.id for x in bugs}}, model_spec,
-                        config_dict(config), out_path)
+        check_resumable({b: d for b, d in done.items() if b in {x.id for x in bugs}}, settings, out_path)
         write_clean(out_path, done, rows)
     todo = [b for b in bugs if b.id not in done]
     if console and len(todo) < len(bugs):
         console.print(f"resuming {out_path}: {len(bugs) - len(todo)} bug(s) already done, {len(todo)} to run "
-                      f"(--fresh starts over)")
-    per_thread = PerThread(as_factory(validator_factory))
-    validator = per_thread
-    if batch.cache:
-        from agent.validation.cache import CachingValidator
-        validator = CachingValidator(per_thread, cache_path)
+                      f"(--fresh starts over)", markup=False)
     out = ResultsFile(out_path)
     model = shareable(model) if batch.jobs > 1 else model
     per_bug: dict[str, Counter] = {}
+    results_of: dict[str, str] = {}
+    usage_of: dict[str, dict] = {}
     lock = threading.Lock()
+    stop = threading.Event()
 
-    def one(bug, progress, task):
-        counts = Counter()
+    def one(bug, validator, progress, worker):
+        if stop.is_set():
+            return
+        counts: Counter = Counter()
         started = time.monotonic()
-        progress.update(task, status=f"{bug.id}: starting")
-        with Transcript.create(sessions_dir, bug.to_dict(), model_spec, config_dict(config)) as tr:
+        progress.update(worker, description=f"{bug.id}", status="starting")
+        with open_transcript(sessions_dir, bug, model_spec, config, validation) as tr:
             def on_attempt(bug, attempt):
                 counts[attempt.outcome.kind] += 1
                 out.write(result_row(bug.id, f"r{attempt.round}s{attempt.sample}", attempt.outcome,
                                      round=attempt.round, sample=attempt.sample, session=tr.path.name))
-                progress.update(task, status=f"{bug.id}: round {attempt.round} {attempt.outcome.kind}")
-                if attempt.outcome.plausible:
-                    return
-                if batch.max_tries and sum(counts.values()) >= batch.max_tries:
-                    raise OutOfBudget()
-                if batch.bug_seconds and time.monotonic() - started >= batch.bug_seconds:
-                    raise OutOfBudget()
+                progress.update(worker, status=f"round {attempt.round} {attempt.outcome.kind}")
+                if stop.is_set() and not attempt.outcome.plausible:
+                    raise Stopped()
             session = RepairSession(bug, model, validator, config, tr, on_attempt)
             error = ""
             try:
                 session.run()
-            except (UserError, KeyboardInterrupt, SystemExit) as e:
-                tr.log("end", result="interrupted" if not isinstance(e, UserError) else "error",
-                       rounds=session.round, error=str(e)[:300])
-                raise
+            except (UserError, KeyboardInterrupt, SystemExit):
+                raise  # the session wrote its end event; the run stops (resumable)
             except Exception as e:  # one broken bug must not stop a long batch: record it and go on
                 error = f"{type(e).__name__}: {e}"[:300]
-                tr.log("end", result="error", rounds=session.round, error=error)
-            out.write({"bug": bug.id, "done": True, "result": _last_result(tr.path), "rounds": session.round,
+            if session.result == "interrupted":
+                return  # no done row: a resumed run does this bug again
+            out.write({"bug": bug.id, "done": True, "result": session.result, "rounds": session.round,
                        "tries": sum(counts.values()), "seconds": round(time.monotonic() - started, 3),
                        "session": tr.path.name, "model": model_spec, "config": config_dict(config),
-                       **({"error": error} if error else {})})
+                       "validation": vdict, "usage": session.total_usage, **({"error": error} if error else {})})
         with lock:
-            per_bug[bug.id] = counts
-        progress.advance(task)
+            per_bug[bug.id], results_of[bug.id], usage_of[bug.id] = counts, session.result, session.total_usage
+        progress.update(worker, description="idle", status="")
 
-    try:
-        with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                      TextColumn("{task.fields[status]}"), TimeElapsedColumn(), console=console,
-                      transient=False, disable=console is None) as progress:
-            task = progress.add_task("repairing", total=len(todo), status="")
-            if batch.jobs == 1:
-                for bug in todo:
-                    one(bug, progress, task)
+    with scratch_root(), sigterm_interrupts():
+        per_thread = PerThread(as_factory(validator_factory))
+        validator = per_thread
+        if batch.cache:
+            from agent.validation.cache import CachingValidator
+            validator = CachingValidator(per_thread, cache_path)
+        try:
+            with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                          TextColumn("{task.fields[status]}"), TimeElapsedColumn(), console=console,
+                          transient=False, disable=console is None) as progress:
+                overall = progress.add_task("repairing", total=len(todo), status="")
+                workers: dict[str, object] = {}
+
+                def task(bug):
+                    name = threading.current_thread().name
+                    with lock:
+                        if name not in workers:
+                            workers[name] = progress.add_task("idle", total=None, status="")
+                    try:
+                        one(bug, validator, progress, workers[name])
+                    finally:
+                        progress.advance(overall)
+                try:
+                    if batch.jobs == 1:
+                        for bug in todo:
+                            task(bug)
+                    else:
+                        pool = ThreadPoolExecutor(batch.jobs, thread_name_prefix="repair")
+                        try:
+                            futures = [pool.submit(task, bug) for bug in todo]
+                            wait(futures, return_when=FIRST_EXCEPTION)
+                            failed = next((f for f in futures if f.done() and not f.cancelled() and f.exception()),
+                                          None)
+                            if failed is not None:
+                                raise failed.exception()  # type: ignore[misc]
+                        finally:
+                            stop.set()  # (a no-op when every bug is done)
+                            pool.shutdown(wait=True, cancel_futures=True)
+                except KeyboardInterrupt:
+                    stop.set()
+                    if console:
+                        console.print("interrupted: the bugs that finished are saved; run the same command "
+                                      "again to resume", markup=False)
+                    raise
+        finally:
+            out.close()
+            if validator is not per_thread:
+                validator.close()  # closes per_thread too
             else:
-                with ThreadPoolExecutor(batch.jobs, thread_name_prefix="repair") as pool:
-                    futures = [pool.submit(one, bug, progress, task) for bug in todo]
-                    wait(futures, return_when=FIRST_EXCEPTION)
-                    failed = next((f for f in futures if f.done() and not f.cancelled() and f.exception()), None)
-                    if failed is not None:
-                        for g in futures:
-                            g.cancel()
-                        raise failed.exception()
-    finally:
-        out.close()
-        if validator is not per_thread:
-            validator.close()  # closes per_thread too
-        else:
-            per_thread.close()
-    if out_path:
-        done, rows = finished(read_rows(out_path))
-        ids = {b.id for b in bugs}
-        write_reports(out_path, done, rows)
-        return {b: c for b, c in counts_per_bug(done, rows).items() if b in ids}
-    return per_bug
+                per_thread.close()
+            summary = None
+            if out_path:
+                done, rows = finished(read_rows(out_path))
+                if done:
+                    write_reports(out_path, done, rows)
+                ids = {b.id for b in bugs}
+                summary = BatchResult({b: c for b, c in counts_per_bug(done, rows).items() if b in ids},
+                                      {b: d.get("result", "") for b, d in done.items() if b in ids},
+                                      {b: d.get("usage") or {} for b, d in done.items() if b in ids})
+    return summary or BatchResult(per_bug, results_of, usage_of)
 
 
-def _last_result(path: Path) -> str:
-    """The result of the last end event of a transcript (written just before)."""
-    with open(path, encoding="utf-8") as fh:
-        for line in reversed(fh.read().splitlines()):
-            try:
-                e = json.loads(line)
-            except json.JSONDecodeError:
-                continue
-            if e.get("type") == "end":
-                return e.get("result", "ended")
-    return "ended"
-
-
-def merge(paths: list[str], out: str | Path) -> tuple[dict[str, Counter], list[str]]:
+def merge(paths: list[str], out: str | Path) -> tuple[BatchResult, list[str]]:
     """Merge shard result files into ``out`` (finished sessions only; a bug done in two files counts once).
 
-    Returns (counts per bug, warnings)."""
+    Returns (what the files finished, warnings)."""
     if not paths:
         raise UserError("merge needs at least one results file")
     all_done: dict[str, dict] = {}
@@ -378,4 +458,5 @@ def merge(paths: list[str], out: str | Path) -> tuple[dict[str, Counter], list[s
     out.parent.mkdir(parents=True, exist_ok=True)
     write_clean(out, all_done, all_rows)
     write_reports(out, all_done, all_rows)
-    return counts_per_bug(all_done, all_rows), warnings
+    return BatchResult(counts_per_bug(all_done, all_rows), {b: d.get("result", "") for b, d in all_done.items()},
+                       {b: d.get("usage") or {} for b, d in all_done.items()}), warnings

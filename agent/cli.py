@@ -5,82 +5,17 @@ from __future__ import annotations
 import argparse
 import sys
 from collections import Counter, defaultdict
-from dataclasses import MISSING, fields
 from pathlib import Path
 
 from agent.errors import UserError
-
-
-def _flag_type(f, default):
-    if isinstance(default, (int, float)):
-        return type(default)
-    annotation = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", "")
-    return {"int": int, "float": float}.get(annotation.split("|")[0].strip(), str)
-
-
-def add_dataclass_flags(parser: argparse.ArgumentParser, cls, *, unset: bool = False, skip: tuple = ()) -> None:
-    """One --flag per dataclass field, with the field's help text. The flag defaults to the field's default, or
-    with ``unset`` to None (not given: a config file or the dataclass decides)."""
-    for f in fields(cls):
-        if f.name in skip:
-            continue
-        flag = "--" + f.name.replace("_", "-")
-        default = f.default if f.default is not MISSING else \
-            (f.default_factory() if f.default_factory is not MISSING else None)  # type: ignore[misc]
-        help_text = f"{f.metadata.get('help', '')} (default: {default})".replace("%", "%%")
-        given = None if unset else default
-        if isinstance(default, bool):
-            parser.add_argument(flag, dest=f.name, action=argparse.BooleanOptionalAction, default=given,
-                                help=help_text)
-        elif isinstance(default, list):
-            parser.add_argument(flag, dest=f.name, nargs="+", default=given, metavar="VALUE", help=help_text)
-        else:
-            parser.add_argument(flag, dest=f.name, type=_flag_type(f, default), default=given, help=help_text)
-
-
-def from_args(cls, args: argparse.Namespace):
-    try:
-        return cls(**{f.name: getattr(args, f.name) for f in fields(cls)})
-    except ValueError as e:
-        raise UserError(f"bad option: {e}") from None
-
-
-def load_bugs(args) -> list:
-    """The bugs named by --bugs/--ids: a JSONL manifest (default the samples) or Defects4J (``d4j:Lang-1``)."""
-    from agent.bugs import d4j
-    from agent.bugs import SAMPLES, load_manifest, select
-
-    ids = getattr(args, "ids", None)
-    if d4j.is_d4j(args.bugs, ids):
-        if args.bugs and not d4j.is_d4j(args.bugs):
-            raise UserError("Defects4J ids (d4j:...) cannot be mixed with --bugs MANIFEST; run them separately")
-        return d4j.load_bugs(args.bugs, ids, work=getattr(args, "d4j_work", None),
-                             single_function=getattr(args, "single_function", False),
-                             single_hunk=getattr(args, "single_hunk", False))
-    if getattr(args, "single_function", False) or getattr(args, "single_hunk", False):
-        raise UserError("--single-function/--single-hunk filter Defects4J bugs; use --bugs d4j --ids Lang-1 ...")
-    return select(load_manifest(args.bugs or SAMPLES), ids)
-
-
-def add_bug_flags(p: argparse.ArgumentParser, ids: bool = True) -> None:
-    p.add_argument("--bugs", help="JSONL manifest of bugs (default: the built-in samples), or d4j for Defects4J "
-                                  "(also d4j:Lang-1,Chart-3)")
-    if ids:
-        p.add_argument("--ids", nargs="*", help="only these bug ids (Defects4J: d4j:Lang-1 or, with --bugs d4j, "
-                                                "Lang-1)")
-    p.add_argument("--d4j-work", help="where Defects4J bugs are checked out (default .repairchat/d4j, "
-                                      "REPAIRCHAT_D4J_WORK)")
-    p.add_argument("--single-function", action="store_true", help="Defects4J: only bugs whose fix changes one "
-                                                                  "method")
-    p.add_argument("--single-hunk", action="store_true", help="Defects4J: only bugs whose fix is one contiguous "
-                                                              "chunk in one file")
+from agent.options import add_bug_flags, add_dataclass_flags, from_args, load_bugs
 
 
 def cmd_run(args) -> int:
     from agent.batch import BatchConfig, run_bugs
     from agent.loop import LoopConfig
     from agent.models import load_model
-    from agent.ui.report import console, summary_table
+    from agent.ui.report import console
     from agent.validation.validate import ValidationConfig, make_validator
 
     config, vconfig = from_args(LoopConfig, args), from_args(ValidationConfig, args)
@@ -88,11 +23,28 @@ def cmd_run(args) -> int:
     bugs = load_bugs(args)
     model = load_model(args.model)
     con = console()
-    per_bug = run_bugs(bugs, model, args.model, lambda: make_validator(vconfig), config,
-                       sessions_dir=args.sessions_dir, results=args.out, console=con, batch=batch)
-    con.print(summary_table(per_bug))
-    out = Path(args.out)
-    con.print(f"per-candidate results: {out} (CSV {out.with_suffix('.csv')}, chart {out.with_suffix('.png')})")
+    result = run_bugs(bugs, model, args.model, lambda: make_validator(vconfig), config,
+                      sessions_dir=args.sessions_dir, results=args.out, console=con, batch=batch, validation=vconfig)
+    return report_batch(con, result, Path(args.out), "per-candidate results")
+
+
+def report_batch(con, result, out: Path, what: str, title: str = "Outcomes per bug") -> int:
+    """The summary table, model usage, where the files are; exit 1 when a bug's session ended in an error."""
+    from collections import Counter as Sum
+
+    from agent.ui.report import summary_table, usage_text
+
+    con.print(summary_table(result.per_bug, title, result.results, result.usage))
+    total: Sum = Sum()
+    for u in result.usage.values():
+        total.update({k: v for k, v in u.items() if isinstance(v, (int, float))})
+    if total:
+        con.print(f"model: {usage_text(dict(total))}", markup=False)
+    con.print(f"{what}: {out} (CSV {out.with_suffix('.csv')}, chart {out.with_suffix('.png')})", markup=False)
+    if result.errors:
+        con.print(f"{len(result.errors)} bug(s) ended in an error: {', '.join(result.errors)} (see their "
+                  "transcripts' end events)", markup=False)
+        return 1
     return 0
 
 
@@ -100,14 +52,12 @@ def cmd_merge(args) -> int:
     from agent.batch import merge
     from agent.ui.report import console, summary_table
 
-    per_bug, warnings = merge(args.files, args.out)
+    result, warnings = merge(args.files, args.out)
     con = console()
     for w in warnings:
-        con.print(f"[yellow]warning:[/] {w}")
-    con.print(summary_table(per_bug, title=f"Outcomes per bug ({len(args.files)} file(s) merged)"))
-    out = Path(args.out)
-    con.print(f"merged results: {out} (CSV {out.with_suffix('.csv')}, chart {out.with_suffix('.png')})")
-    return 0
+        con.print(f"warning: {w}", markup=False)
+    return report_batch(con, result, Path(args.out), "merged results",
+                        f"Outcomes per bug ({len(args.files)} file(s) merged)")
 
 
 def cmd_repl(args) -> int:
@@ -135,8 +85,13 @@ def read_candidates(path: str) -> list[dict]:
         row.setdefault("kind", "method")
         if row["kind"] not in CANDIDATE_KINDS:
             raise UserError(f"{where}: kind {row['kind']!r} must be one of {', '.join(CANDIDATE_KINDS)}")
+        if row["kind"] == "method" and not row["text"].strip():
+            raise UserError(f"{where}: the candidate method is empty (it would delete the method); give its text")
         row.setdefault("candidate", str(len(rows)))
         rows.append(row)
+    if not rows:
+        raise UserError(f"candidates file {path} has no candidates; one JSON object per line: "
+                        '{"bug": ID, "text": CODE, "kind": "method"}')
     return rows
 
 
@@ -307,6 +262,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("repairchat: interrupted", file=sys.stderr)
         return 130
+    except OSError as e:  # a path that cannot be written or read (read-only folder, full disk, ...)
+        where = f" {e.filename}" if e.filename else ""
+        print(f"repairchat: error: cannot use{where} ({e.strerror or e}); check the path and its permissions",
+              file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -1,41 +1,23 @@
-"""Conversation state shared by the REPL and ``replay --continue``: snapshots, undo/redo, rebuild from a transcript.
+"""Conversation state from a transcript, shared by the REPL and ``replay --continue``: undo/redo and rebuild.
 
 The REPL logs one ``action`` event per command *before* it changes anything; actions named in ``CHECKPOINTS``
 snapshot the state first, so ``/undo`` and ``/redo`` can be replayed from the transcript alone: ``rebuild``
-walks the events with the same ``History`` and ends in the state the REPL was in.
+walks the events with the same ``History`` and the loop's own rule for which reply continues the chat
+(``agent.loop.continuation``), and ends in the state the REPL (or the loop) was in. A turn cut short (replies
+recorded, but no assistant message after them: Ctrl-C, ``kill -9``) is rolled back, as the loop does.
 """
 
 from __future__ import annotations
 
-import textwrap
-from dataclasses import dataclass, field, fields
+from dataclasses import fields
 
 from agent.errors import UserError
-from agent.loop import Attempt, LoopConfig
+from agent.loop import Attempt, LoopConfig, State, continuation, method_text
 from agent.validation.validate import Outcome
 
 CHECKPOINTS = ("run", "say", "apply")  # actions that change code or chat (undoable)
 
-
-def method_text(code: str | None) -> str | None:
-    """A method as applied in the file (continuation lines carry the file's indent) back to plain text."""
-    if not code or "\n" not in code:
-        return code
-    first, rest = code.split("\n", 1)
-    return first + "\n" + textwrap.dedent(rest)
-
-
-@dataclass
-class State:
-    messages: list = field(default_factory=list)
-    attempts: list = field(default_factory=list)
-    round: int = 0
-    code: str | None = None  # the current method (None: the buggy one)
-    outcome: Outcome | None = None  # the last validation of ``code``
-    pending: bool = False  # the last round's replies are not yet answered in ``messages`` (loop ended there)
-
-    def copy(self) -> "State":
-        return State(list(self.messages), list(self.attempts), self.round, self.code, self.outcome, self.pending)
+__all__ = ["CHECKPOINTS", "History", "State", "rebuild", "loop_config", "method_text"]
 
 
 class History:
@@ -61,27 +43,36 @@ class History:
         self.undos.append(current.copy())
         return self.redos.pop()
 
+    def rollback(self) -> State | None:
+        """The last checkpoint, dropped (an interrupted command never happened)."""
+        return self.undos.pop() if self.undos else None
+
 
 def rebuild(events: list[dict], where: str = "transcript") -> tuple[State, History]:
     """The state at the end of a transcript (messages, attempts, round, code), honouring undo/redo actions."""
     state, history = State(), History()
-    prev = None
+    turn: list[Attempt] = []
+    turn_start: State | None = None  # the state before the current turn's replies, while it is incomplete
     for n, e in enumerate(events[1:], 2):
         try:
             kind = e["type"]
             if kind == "message":
                 state.messages.append({"role": e["role"], "content": e["content"]})
-                state.pending = False
+                if e["role"] == "assistant":
+                    turn_start = None
             elif kind == "reply":
-                outcome = Outcome.from_dict(e["outcome"])
-                state.attempts.append(Attempt(int(e["round"]), int(e.get("sample", 0)), e["raw"], outcome))
-                state.round = max(state.round, int(e["round"]))
-                first = prev != "reply"  # one model turn's replies are consecutive events
-                best = state.outcome is not None and state.outcome.plausible
-                if first or (outcome.plausible and not best):  # the REPL keeps the turn's first plausible reply
-                    state.code, state.outcome = method_text(outcome.code) or state.code, outcome
-                state.pending = True
+                attempt = Attempt(int(e["round"]), int(e["sample"]), e["raw"], Outcome.from_dict(e["outcome"]))
+                if turn_start is None or attempt.round != state.round:
+                    turn_start, turn = state.copy(), []
+                turn.append(attempt)
+                state.attempts.append(attempt)
+                state.round = attempt.round
+                chosen = continuation(turn)
+                state.code = method_text(chosen.outcome.code) or turn_start.code
+                state.outcome = chosen.outcome
             elif kind == "action":
+                if turn_start is not None:  # a turn cut short before this command: the loop rolled it back
+                    state, turn_start = turn_start, None
                 name = e["name"]
                 if name in CHECKPOINTS:
                     history.checkpoint(state)
@@ -91,15 +82,18 @@ def rebuild(events: list[dict], where: str = "transcript") -> tuple[State, Histo
                     state.outcome = Outcome.from_dict(e["outcome"])
                 elif name in ("undo", "redo"):
                     state = (history.undo if name == "undo" else history.redo)(state) or state
+                elif name == "interrupted" and e.get("rolled_back"):
+                    state = history.rollback() or state
         except (KeyError, TypeError, ValueError) as err:
             raise UserError(f"{where}: event {n} is malformed ({type(err).__name__}: {err})") from None
-        prev = e.get("type")
+    if turn_start is not None:
+        state = turn_start
     return state, history
 
 
 def loop_config(events: list[dict], **overrides) -> LoopConfig:
     """The LoopConfig recorded in the session event (unknown keys ignored), with ``overrides``."""
-    recorded = events[0].get("config") or {}
+    recorded = events[0].get("loop") or {}
     known = {f.name for f in fields(LoopConfig)}
     try:
         return LoopConfig(**{**{k: v for k, v in recorded.items() if k in known}, **overrides})

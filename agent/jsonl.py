@@ -20,7 +20,17 @@ def read_jsonl(path: str | Path, missing: str, malformed: str = "malformed JSON 
     path = Path(path)
     if not path.is_file():
         raise UserError(missing.format(path=path))
-    lines = path.read_text(encoding="utf-8").splitlines()
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise UserError(f"cannot read {path} ({e.strerror})") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = data[:e.start].count(b"\n") + 1
+        raise UserError(f"{path}:{line}: not UTF-8 text (byte {data[e.start]:#04x}); save the file as UTF-8") \
+            from None
+    lines = text.splitlines()
     out = []
     for n, line in enumerate(lines, 1):
         if not line.strip() or (comments and line.lstrip().startswith("#")):

@@ -1,15 +1,31 @@
-"""The repair loop: ask, extract, validate, feed the failure back; until plausible or out of rounds.
+"""The repair loop: ask, extract, validate, feed the failure back; until plausible or out of budget.
 
-A tiny exception family ends the loop (mini-swe-agent style): ``Plausible`` and ``Exhausted``.
+A tiny exception family ends the loop (mini-swe-agent style): ``Plausible``, ``Exhausted`` and ``OutOfBudget``.
+Everything that decides the conversation lives here, in one place:
+
+- budgets: ``rounds`` model turns, ``max_tries`` validated candidates, ``bug_seconds`` of wall time;
+- which reply continues the chat (``continuation``): the first plausible reply of a turn, else the first with
+  code, else its first reply.
+  That reply always becomes the assistant turn (a plausible one too, so a follow-up question has it in the chat);
+  unless it was plausible or the rounds are spent, the rendered failure becomes the next user turn;
+- what the model sees (``chat``): consecutive user messages (the feedback, a REPL user's note, code the user
+  applied) are sent as one user turn, so every chat alternates user/assistant;
+- an interrupted turn (Ctrl-C) changes nothing: the session rolls back to where the turn began.
+
+The REPL and ``replay --continue`` drive this same session (``say``, ``step``, ``state``/``restore``); batch runs
+call ``run``. Hooks (``on_attempt``) see every validated reply as it happens.
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
+from typing import Callable
 
 from agent import prompts
 from agent.bugs import Bug
+from agent.models import ask
 from agent.validation.validate import Candidate, Outcome, Validator
 
 
@@ -26,20 +42,33 @@ class Exhausted(LoopEnd):
     result = "exhausted"
 
 
+class OutOfBudget(LoopEnd):
+    """The bug used its ``bug_seconds`` or ``max_tries``."""
+    result = "budget"
+
+
 @dataclass
 class LoopConfig:
     rounds: int = field(default=3, metadata={"help": "model turns per bug (the first + feedback turns)"})
     samples: int = field(default=1, metadata={"help": "replies asked for in each turn"})
     style: str = field(default="chat", metadata={"help": "prompt style: chat (whole method) or fill (IR4xOR2 chunk)"})
     feedback_chars: int = field(default=1200, metadata={"help": "bound on the failure text sent back each turn"})
+    reply_chars: int = field(default=6000, metadata={"help": "bound on a reply sent back as the assistant turn "
+                                                             "(a longer one is cut to its code)"})
     show_original_failure: bool = field(default=True, metadata={"help": "validate the buggy method first and put "
                                                                         "its failure in the first prompt"})
+    bug_seconds: float = field(default=0.0, metadata={"help": "time budget per bug in seconds, 0 = none"})
+    max_tries: int = field(default=0, metadata={"help": "validated candidates per bug at most, 0 = none"})
 
     def __post_init__(self):
         if self.rounds < 1 or self.samples < 1:
             raise ValueError("rounds and samples must be at least 1")
         if self.style not in prompts.STYLES:
             raise ValueError(f"style must be one of {', '.join(prompts.STYLES)}")
+        if self.feedback_chars < 100 or self.reply_chars < 100:
+            raise ValueError("feedback-chars and reply-chars must be at least 100")
+        if self.bug_seconds < 0 or self.max_tries < 0:
+            raise ValueError("bug-seconds and max-tries must not be negative")
 
 
 @dataclass(frozen=True)
@@ -50,71 +79,228 @@ class Attempt:
     outcome: Outcome
 
 
+@dataclass
+class State:
+    """Everything a session's conversation is: the chat, the attempts, the round, the current code."""
+    messages: list = field(default_factory=list)
+    attempts: list = field(default_factory=list)
+    round: int = 0
+    code: str | None = None  # the current method as plain text (None: the buggy one)
+    outcome: Outcome | None = None  # the last validation of ``code``
+
+    def copy(self) -> "State":
+        return State(list(self.messages), list(self.attempts), self.round, self.code, self.outcome)
+
+
+def continuation(turn: list[Attempt]) -> Attempt:
+    """The reply of a turn that continues the chat: the first plausible one, else the first with code (its
+    failure is the most useful feedback), else the first."""
+    return (next((a for a in turn if a.outcome.plausible), None)
+            or next((a for a in turn if a.outcome.code is not None), turn[0]))
+
+
+def chat(messages: list[dict]) -> list[dict]:
+    """The messages as sent to the model: consecutive user messages joined into one turn."""
+    out: list[dict] = []
+    for m in messages:
+        if out and m["role"] == "user" and out[-1]["role"] == "user":
+            out[-1] = {"role": "user", "content": out[-1]["content"] + "\n\n" + m["content"]}
+        else:
+            out.append({"role": m["role"], "content": m["content"]})
+    return out
+
+
+def assistant_text(attempt: Attempt, limit: int) -> str:
+    """The reply as the assistant turn: whole when short, else its extracted code (or its head)."""
+    if len(attempt.reply) <= limit:
+        return attempt.reply
+    code = method_text(attempt.outcome.code)
+    if code and len(code) <= limit:
+        return f"```java\n{code}\n```"
+    return attempt.reply[:limit] + f"\n[... {len(attempt.reply) - limit} more characters cut]"
+
+
+def feedback_message(outcome: Outcome, limit: int) -> dict:
+    """The user turn about a failed reply. Why extraction abstained (``prose``, ``no-match``) is repairchat's
+    internal reason code, for transcripts and tables, not for the model."""
+    if outcome.kind == "extract-failed":
+        outcome = Outcome(outcome.kind, outcome.failures, outcome.code, outcome.seconds)
+    return prompts.feedback_message(outcome, limit)
+
+
+def method_text(code: str | None) -> str | None:
+    """A method as applied in the file (continuation lines carry the file's indent) back to plain text."""
+    import textwrap
+    if not code or "\n" not in code:
+        return code
+    first, rest = code.split("\n", 1)
+    return first + "\n" + textwrap.dedent(rest)
+
+
 class RepairSession:
-    """One conversation about one bug. ``run()`` returns every attempt; ``messages`` is the chat so far."""
+    """One conversation about one bug. ``run()`` returns every attempt; ``state`` is the conversation so far."""
 
     def __init__(self, bug: Bug, model, validator: Validator, config: LoopConfig | None = None,
-                 transcript=None, on_attempt=None):
+                 transcript=None, on_attempt: Callable[[Bug, Attempt], None] | None = None):
         self.bug, self.model, self.validator = bug, model, validator
         self.config = config or LoopConfig()
         self.transcript, self.on_attempt = transcript, on_attempt
-        self.messages: list[dict] = []
-        self.attempts: list[Attempt] = []
-        self.round = 0
+        self.state = State()
+        self.started = time.monotonic()
+        self.result = ""  # how the session ended (the end event's result), once it has
+        self.last_usage: dict = {}  # the last turn's model_s and, when reported, tokens and cost
+        self.total_usage: dict = {}  # summed over the session's turns (interrupted ones too: they were paid)
+
+    # the conversation so far (views of ``state``)
+    @property
+    def messages(self) -> list[dict]:
+        return self.state.messages
+
+    @property
+    def attempts(self) -> list[Attempt]:
+        return self.state.attempts
+
+    @property
+    def round(self) -> int:
+        return self.state.round
+
+    def restore(self, state: State) -> None:
+        self.state = state.copy()
 
     def start(self) -> None:
-        failures = ()
+        failures: tuple = ()
         if self.config.show_original_failure and self.config.style == "chat":
-            from agent.prompts import method_context
-            failures = self.validator.validate(self.bug, Candidate(method_context(self.bug)[0])).failures
+            failures = self.validator.validate(self.bug, Candidate(prompts.method_context(self.bug)[0])).failures
         for m in prompts.initial_messages(self.bug, self.config.style, failures):
             self.add(m)
 
     def add(self, message: dict) -> None:
-        self.messages.append(message)
+        self.state.messages.append(message)
         if self.transcript:
-            self.transcript.log("message", round=self.round, **message)
+            self.transcript.message(message["role"], message["content"], self.round)
+
+    def say(self, text: str) -> None:
+        """A user message for the next turn (joined with any other pending user text when sent)."""
+        self.add({"role": "user", "content": text})
 
     def run(self) -> list[Attempt]:
+        """Turns until the loop ends; the end event is written here (and only here for a loop run)."""
         if not self.messages:
             self.start()
         try:
             while True:
                 self.step()
         except LoopEnd as end:
-            if self.transcript:
-                self.transcript.log("end", result=end.result, rounds=self.round)
+            self.end(end.result)
+        except KeyboardInterrupt:
+            self.end("interrupted")
+            raise
+        except Exception as e:
+            self.end("error", f"{type(e).__name__}: {e}")
+            raise
         return self.attempts
 
-    def step(self) -> None:
-        """One model turn: n replies, each validated; raises Plausible or Exhausted, else adds the feedback."""
+    def end(self, result: str, error: str = "") -> None:
+        self.result = result
+        if self.transcript:
+            self.transcript.end(result, self.round, error)
+
+    def over_budget(self) -> bool:
+        c = self.config
+        return bool((c.max_tries and len(self.attempts) >= c.max_tries)
+                    or (c.bug_seconds and time.monotonic() - self.started >= c.bug_seconds))
+
+    def step(self) -> list[Attempt]:
+        """One model turn: n replies, each validated; raises Plausible, Exhausted or OutOfBudget, else adds the
+        reply that continues the chat and the feedback on it. Returns the turn's attempts."""
         if self.round >= self.config.rounds:
             raise Exhausted()
-        self.round += 1
-        t0 = time.monotonic()
-        replies = self.model.complete(self.messages, self.config.samples)
-        model_s = (time.monotonic() - t0) / max(1, len(replies))
-        kind = "fill-reply" if self.config.style == "fill" else "reply"
-        for i, reply in enumerate(replies):
-            outcome = self.validator.validate(self.bug, Candidate(reply, kind))
-            self.record(Attempt(self.round, i, reply, outcome), model_s)
-        first = self.attempts[-len(replies)] if replies else None
-        if any(a.outcome.plausible for a in self.attempts[-len(replies):]):
-            raise Plausible()
-        if first is None or self.round >= self.config.rounds:
-            raise Exhausted()
-        self.add({"role": "assistant", "content": first.reply})
-        self.add(prompts.feedback_message(first.outcome, self.config.feedback_chars))
+        if self.over_budget():
+            raise OutOfBudget()
+        before = self.state.copy()
+        try:
+            return self._turn(self.round + 1)
+        except KeyboardInterrupt:
+            self.state = before  # an interrupted turn uses up nothing (its replies stay in the transcript)
+            raise
 
-    def record(self, attempt: Attempt, model_s: float = 0.0) -> None:
-        self.attempts.append(attempt)
+    def _turn(self, number: int) -> list[Attempt]:
+        completion = ask(self.model, chat(self.messages), self.config.samples)
+        self.count_usage(completion)
+        self.state.round = number
+        kind = "fill-reply" if self.config.style == "fill" else "reply"
+        turn: list[Attempt] = []
+        for i, reply in enumerate(completion.texts):
+            attempt = Attempt(number, i, reply, self.validator.validate(self.bug, Candidate(reply, kind)))
+            turn.append(attempt)
+            self.record(attempt, completion, first=i == 0)
+            if self.over_budget():
+                break
+        if not turn:
+            raise Exhausted()
+        chosen = continuation(turn)
+        self.state.code = method_text(chosen.outcome.code) or self.state.code
+        self.state.outcome = chosen.outcome
+        self.add({"role": "assistant", "content": assistant_text(chosen, self.config.reply_chars)})
+        if chosen.outcome.plausible:
+            raise Plausible()
+        if self.over_budget():
+            raise OutOfBudget()
+        if self.round >= self.config.rounds:
+            raise Exhausted()
+        self.add(feedback_message(chosen.outcome, self.config.feedback_chars))
+        return turn
+
+    def feedback(self) -> None:
+        """Answer a turn that ended the loop (out of rounds) with its feedback, so the chat can go on."""
+        if self.messages and self.messages[-1]["role"] == "assistant" and self.state.outcome is not None \
+                and not self.state.outcome.plausible:
+            self.add(feedback_message(self.state.outcome, self.config.feedback_chars))
+
+    def count_usage(self, completion) -> None:
+        self.last_usage = {"model_s": round(completion.seconds, 3),
+                           **(completion.usage.to_dict() if completion.usage else {})}
+        for k, v in self.last_usage.items():
+            self.total_usage[k] = round(self.total_usage.get(k, 0) + v, 8)
+
+    def record(self, attempt: Attempt, completion, first: bool) -> None:
+        self.state.attempts.append(attempt)
         if self.transcript:
-            self.transcript.log("reply", round=attempt.round, sample=attempt.sample, raw=attempt.reply,
-                                code=attempt.outcome.code, outcome=attempt.outcome.to_dict(),
-                                timings={"model_s": round(model_s, 3), "validate_s": round(attempt.outcome.seconds, 3)})
+            from sessions.transcript import ReplyEvent
+            self.transcript.reply(ReplyEvent(
+                attempt.round, attempt.sample, attempt.reply, attempt.outcome.to_dict(), attempt.outcome.code,
+                {"model_s": round(completion.seconds, 3) if first else 0.0,
+                 "validate_s": round(attempt.outcome.seconds, 3)},
+                completion.usage.to_dict() if first and completion.usage else {}))
         if self.on_attempt:
             self.on_attempt(self.bug, attempt)
 
 
 def config_dict(config) -> dict:
     return asdict(config)
+
+
+@lru_cache(maxsize=1)
+def java_version() -> str:
+    """``javac -version`` of the JDK that validates ("" when there is none)."""
+    from agent.errors import UserError
+    from agent.validation.javatools import java_env, run_process
+    try:
+        return run_process([java_env().javac, "-version"], timeout=30).output.strip()
+    except (UserError, OSError):
+        return ""
+
+
+def versions() -> dict:
+    """What produced a session: repairchat, Python and Java versions (the session event records them)."""
+    import platform
+
+    import agent
+    return {"repairchat": agent.__version__, "python": platform.python_version(), "java": java_version()}
+
+
+def open_transcript(directory, bug: Bug, model_spec: str, config: LoopConfig, validation=None):
+    """A new transcript whose session event records the model, loop and validation settings and versions."""
+    from sessions.transcript import Transcript
+    return Transcript.create(directory, bug.to_dict(), model_spec, config_dict(config),
+                             asdict(validation) if validation is not None else {}, versions())

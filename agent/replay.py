@@ -6,12 +6,13 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from rich.markup import escape
 from rich.table import Table
 
 from agent.bugs import Bug, bug_from_dict
 from agent.errors import UserError
 from agent.ui.report import console, first_failure, kind_text
-from agent.cli import from_args
+from agent.options import from_args
 from agent.validation.validate import Candidate, Outcome, ValidationConfig, make_validator
 from sessions import transcript
 
@@ -25,7 +26,7 @@ def session_bug(events: list[dict], path) -> Bug:
 
 
 def candidate_kind(events: list[dict]) -> str:
-    return "fill-reply" if events[0].get("config", {}).get("style") == "fill" else "reply"
+    return "fill-reply" if (events[0].get("loop") or {}).get("style") == "fill" else "reply"
 
 
 def revalidate(events: list[dict], path, validator) -> list[tuple[dict, Outcome]]:
@@ -34,16 +35,20 @@ def revalidate(events: list[dict], path, validator) -> list[tuple[dict, Outcome]
     return [(e, validator.validate(bug, Candidate(e["raw"], kind))) for e in events if e["type"] == "reply"]
 
 
+
 def checked(events: list[dict], path) -> list[dict]:
-    """The transcript's reply events, each checked for the fields replay needs (else a one-line error)."""
-    replies = [e for e in events if e["type"] == "reply"]
-    for e in replies:
-        if not isinstance(e.get("raw"), str) or not isinstance(e.get("outcome"), dict) \
-                or "kind" not in e["outcome"] or not isinstance(e.get("round"), int):
-            raise UserError(f"{path}: malformed reply event (needs raw, round, outcome.kind); not a repairchat "
-                            "transcript?")
+    """The transcript's reply events (``transcript.read`` checked their fields); the bug must load too."""
     session_bug(events, path)
-    return replies
+    return [e for e in events if e["type"] == "reply"]
+
+
+def settings_note(events: list[dict], vconfig) -> str:
+    """A note when this replay validates with other settings than the recorded session did."""
+    from dataclasses import asdict
+    recorded = events[0].get("validation") or {}
+    now = asdict(vconfig)
+    changed = [f"{k} {recorded[k]!r} -> {now.get(k)!r}" for k in recorded if recorded[k] != now.get(k)]
+    return ("validation settings differ from the recorded session's: " + ", ".join(changed)) if changed else ""
 
 
 def replay(args) -> int:
@@ -54,10 +59,19 @@ def replay(args) -> int:
         return continue_session(args, events)
     if getattr(args, "model", None):
         raise UserError("--model is only used with --continue (resume the conversation with a live model)")
-    validator = make_validator(from_args(ValidationConfig, args))
-    if getattr(args, "revalidate", False):
-        return revalidate_report(events, args.file, validator)
-    return golden_report(events, args.file, validator)
+    vconfig = from_args(ValidationConfig, args)
+    note = settings_note(events, vconfig)
+    if note:
+        console().print(f"note: {note}", markup=False)
+    validator = make_validator(vconfig)
+    try:
+        if getattr(args, "revalidate", False):
+            return revalidate_report(events, args.file, validator)
+        return golden_report(events, args.file, validator)
+    finally:
+        close = getattr(validator, "close", None)
+        if close is not None:
+            close()
 
 
 def revalidate_report(events, path, validator) -> int:
@@ -71,7 +85,7 @@ def revalidate_report(events, path, validator) -> int:
         same = e["outcome"]["kind"] == now.kind
         differ += not same
         t.add_row(str(e.get("round")), str(e.get("sample")), kind_text(e["outcome"]["kind"]), kind_text(now.kind),
-                  "[green]yes[/]" if same else "[bold red]DIFFERS[/]", first_failure(now))
+                  "[green]yes[/]" if same else "[bold red]DIFFERS[/]", escape(first_failure(now)))
     con.print(t)
     con.print(f"{len(results)} recorded patches re-validated, {differ} outcome(s) differ")
     return 1 if differ else 0
@@ -117,14 +131,13 @@ def golden_report(events, path, validator) -> int:
                   "[green]yes[/]" if same else "[bold red]DIFFERS[/]")
     con.print(t)
     if note:
-        con.print(f"[yellow]note:[/] {note}")
+        con.print(f"note: {note}", markup=False)
     con.print(f"{len(rows)} turn outcome(s) replayed, {differ} differ; {differ_msgs} chat message(s) differ")
     return 1 if differ or differ_msgs else 0
 
 
 def continue_session(args, events: list[dict]) -> int:
     """Resume a saved conversation at its last turn with a live model, appending to the same transcript."""
-    from agent import prompts
     from agent.history import loop_config, rebuild
     from agent.loop import RepairSession
     from agent.models import load_model
@@ -138,34 +151,36 @@ def continue_session(args, events: list[dict]) -> int:
     con = console()
     if not state.messages:
         raise UserError(f"{path}: the transcript has no chat messages to continue")
-    if any(a.outcome.plausible for a in state.attempts if a.round == state.round):
-        con.print(f"{path}: the session already ended with a plausible patch; nothing to continue")
+    if state.outcome is not None and state.outcome.plausible:
+        con.print(f"{path}: the session already ended with a plausible patch; nothing to continue", markup=False)
         return 0
     extra = {"rounds": state.round + args.rounds}
     if getattr(args, "samples", None):
         extra["samples"] = args.samples
     config = loop_config(events, **extra)
     model = load_model(args.model)
-    validator = make_validator(from_args(ValidationConfig, args))
-    with Transcript(path) as tr:
-        tr.log("action", name="continue", model=args.model, rounds=args.rounds)
-        session = RepairSession(bug, model, validator, config, tr)
-        session.messages, session.attempts, session.round = state.messages, state.attempts, state.round
-        if state.pending:
-            last = [a for a in state.attempts if a.round == state.round]
-            session.add({"role": "assistant", "content": last[0].reply})
-            session.add(prompts.feedback_message(last[0].outcome, config.feedback_chars))
-        before = len(session.attempts)
-        try:
+    vconfig = from_args(ValidationConfig, args)
+    note = settings_note(events, vconfig)
+    if note:
+        con.print(f"note: {note}", markup=False)
+    validator = make_validator(vconfig)
+    try:
+        with Transcript(path) as tr:
+            tr.action("continue", model=args.model, rounds=args.rounds)
+            session = RepairSession(bug, model, validator, config, tr)
+            session.restore(state)
+            session.feedback()  # the turn the recording ended on is answered first
+            before = len(session.attempts)
             session.run()
-        except KeyboardInterrupt:
-            tr.log("end", result="interrupted", rounds=session.round)
-            raise
+    finally:
+        close = getattr(validator, "close", None)
+        if close is not None:
+            close()
     new = session.attempts[before:]
     for a in new:
-        con.print(f"  reply r{a.round}s{a.sample}: {kind_text(a.outcome.kind)} {first_failure(a.outcome)}")
+        con.print(f"  reply r{a.round}s{a.sample}: {kind_text(a.outcome.kind)} {escape(first_failure(a.outcome))}")
     fixed = any(a.outcome.plausible for a in new)
-    con.print(f"continued {path} with {args.model}: {len(new)} new attempt(s), "
+    con.print(f"continued {escape(str(path))} with {escape(args.model)}: {len(new)} new attempt(s), "
               f"{'[green]plausible patch found[/]' if fixed else 'no plausible patch'}; transcript appended")
     return 0
 
@@ -174,38 +189,63 @@ def sessions_command(args) -> int:
     con = console()
     if args.action == "list":
         rows = transcript.list_sessions(args.sessions_dir)
-        t = Table(title=f"sessions in {transcript.sessions_dir(args.sessions_dir)}", title_justify="left")
+        t = Table(title=escape(f"sessions in {transcript.sessions_dir(args.sessions_dir)}"), title_justify="left")
         for col in ("file", "bug", "model", "started", "result", "rounds"):
             t.add_column(col, overflow="fold")
-        for path, start, end in rows:
-            t.add_row(path.name, str(start["bug"].get("id")), str(start.get("model")),
+        for path, start, end, problem in rows:
+            if problem:
+                t.add_row(escape(path.name), "", "", "", "[red]unreadable[/]", "")
+                continue
+            t.add_row(escape(path.name), escape(str(start["bug"].get("id"))), escape(str(start.get("model"))),
                       time.strftime("%Y-%m-%d %H:%M", time.localtime(start["t"])),
-                      kind_text(end["result"]) if end else "[dim]unfinished[/]", str(end["rounds"]) if end else "")
+                      kind_text(end["result"]) if end else "[dim]unfinished[/]", str(end.get("rounds", ""))
+                      if end else "")
         con.print(t)
+        for path, _, _, problem in rows:
+            if problem:
+                con.print(f"unreadable: {problem}", markup=False)
         return 0
     if not args.file:
         raise UserError("sessions show needs a transcript FILE (see: repairchat sessions list)")
     path = Path(args.file)
     if not path.exists() and not path.is_absolute():
         path = transcript.sessions_dir(args.sessions_dir) / args.file
-    show(transcript.read(path), con)
+    show(transcript.read(path), con, str(path))
     return 0
 
 
-def show(events: list[dict], con) -> None:
+def outcome_of(e: dict, where: str) -> Outcome:
+    try:
+        return Outcome.from_dict(e["outcome"])
+    except (KeyError, TypeError, ValueError) as err:
+        raise UserError(f"{where}: a reply event's outcome is damaged ({type(err).__name__}: {err})") from None
+
+
+def show(events: list[dict], con, where: str = "transcript") -> None:
+    """The conversation, replies with outcomes, actions, the end, and the final code (the fix, when found)."""
     from rich.markdown import Markdown
     from rich.panel import Panel
+    from rich.syntax import Syntax
+
+    from agent.history import rebuild
 
     start = events[0]
-    con.print(f"[bold]{start['bug'].get('id')}[/] with {start.get('model')} ({start.get('session')})")
+    con.print(f"{start['bug'].get('id')} with {start.get('model')} ({start.get('session')})", markup=False)
     for e in events[1:]:
         if e["type"] == "message":
-            con.print(Panel(Markdown(e["content"]), title=f"{e['role']} (round {e.get('round')})",
+            con.print(Panel(Markdown(e["content"]), title=escape(f"{e['role']} (round {e.get('round')})"),
                             border_style="cyan" if e["role"] == "user" else "green", title_align="left"))
         elif e["type"] == "reply":
-            o = Outcome.from_dict(e["outcome"])
-            con.print(f"  reply r{e['round']}s{e['sample']}: {kind_text(o.kind)} {first_failure(o)}")
+            o = outcome_of(e, where)
+            con.print(f"  reply r{e['round']}s{e['sample']}: {kind_text(o.kind)} {escape(first_failure(o))}")
         elif e["type"] == "action":
-            con.print(f"  [dim]action {e.get('name')}[/]")
+            con.print(f"  action {e['name']}", markup=False, style="dim")
         elif e["type"] == "end":
             con.print(f"end: {kind_text(e['result'])} after {e.get('rounds')} round(s)")
+    state, _ = rebuild(events, where)
+    if state.code is None:
+        con.print("final code: the buggy method (no patch was made)", markup=False)
+        return
+    label = state.outcome.kind if state.outcome is not None else "not validated"
+    con.print(f"final code ({kind_text(label)}):")
+    con.print(Syntax(state.code, "java", theme="ansi_dark", background_color="default"))

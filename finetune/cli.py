@@ -11,7 +11,7 @@ import os
 from dataclasses import fields
 from pathlib import Path
 
-from agent.cli import add_dataclass_flags
+from agent.options import add_dataclass_flags
 from finetune.config import DataConfig, GenerateConfig, MergeConfig, TrainConfig, UserError
 
 _DESCRIPTION = """Fine-tune a model for repairchat (RepairLLaMA-style IR4xOR2 data, LoRA/QLoRA).

@@ -100,9 +100,9 @@ CONFIG = LoopConfig(rounds=3, show_original_failure=False)
 
 def run(bugs, out, tmp_path, **batch):
     calls = []
-    per_bug = run_bugs([bugs[i] for i in PAIR], Oracle(bugs), "oracle", lambda: Counting(calls), CONFIG,
-                       sessions_dir=tmp_path / "sessions", results=out, batch=BatchConfig(**batch))
-    return per_bug, calls
+    result = run_bugs([bugs[i] for i in PAIR], Oracle(bugs), "oracle", lambda: Counting(calls), CONFIG,
+                      sessions_dir=tmp_path / "sessions", results=out, batch=BatchConfig(**batch))
+    return result.per_bug, calls
 
 
 def test_jobs_shards_merge_cache_and_reports(sample_bugs, tmp_path, capsys):

@@ -50,7 +50,7 @@ def test_validate_command(sample_bugs, tmp_path, capsys):
     (["run", "--model", "x", "--bugs", "/no/bugs.jsonl"], {}, "manifest /no/bugs.jsonl not found"),
     (["validate", "--candidates", "{cands}"], {"PATH": "/nonexistent"}, "javac not found"),
     (["validate", "--candidates", "{bad}"], {}, "malformed JSON"),
-    (["replay", "{bad}"], {}, "malformed transcript line"),
+    (["replay", "{bad}"], {}, "a transcript must start with a 'session' event"),
     (["run", "--model", "x", "--rounds", "0"], {}, "rounds and samples must be at least 1"),
 ])
 def test_bad_input_is_one_line(tmp_path, sample_bugs, args, env, message):

@@ -62,3 +62,78 @@ def test_fill_style_prompt_and_chunk_reply(sample_bugs, scripted):
     prompt = model.seen[0][-1]["content"]
     assert "<FILL_ME>" in prompt and "// for (int i = from; i < to; i++) {" in prompt
     assert attempts[0].outcome.kind == "plausible"
+
+
+class Interrupting:
+    """Answers from a script, then raises KeyboardInterrupt (Ctrl-C while the model is asked)."""
+
+    def __init__(self, script):
+        self.script, self.seen = list(script), []
+
+    def complete(self, messages, n=1):
+        self.seen.append([dict(m) for m in messages])
+        if not self.script:
+            raise KeyboardInterrupt
+        return self.script.pop(0)[:n]
+
+
+def test_which_reply_continues_the_chat_and_what_the_model_sees(sample_bugs, scripted, sessions_dir):
+    from agent.history import rebuild
+    from agent.loop import chat, open_transcript
+    from agent.validation.validate import ValidationConfig
+
+    bug = sample_bugs["WrongOperator-1"]
+    wrong = bug.fixed_method.replace("+ 32.0", "* 32.0")
+    huge = "x" * 200_000 + "\n" + fenced(wrong)  # a runaway reply: only its code goes back to the model
+    model = scripted([["no code here", huge], [fenced(bug.fixed_method)], ["It computes Fahrenheit."]])
+    config = LoopConfig(rounds=5, samples=2, show_original_failure=False)
+    with open_transcript(None, bug, "scripted", config, ValidationConfig(test_timeout=7.0)) as tr:
+        session = RepairSession(bug, model, FreshValidator(), config, tr)
+        session.run()
+        # the plausible reply is the assistant turn, so a follow-up question alternates user/assistant
+        assert session.result == "plausible" and session.messages[-1]["role"] == "assistant"
+        session.say("Why was it wrong?")
+        session.config.rounds += 1
+        session.step()
+    # round 1: the second reply (the only one with code) continues the chat, bounded to its code
+    assert model.seen[1][-2] == {"role": "assistant", "content": "```java\n" + wrong + "\n```"}
+    assert "still fails tests" in model.seen[1][-1]["content"]
+    assert [m["role"] for m in model.seen[2]] == ["system", "user", "assistant", "user", "assistant", "user"]
+    # extraction's internal reason codes never reach the model
+    assert not any(code in m["content"] for m in model.seen[1] for code in ("prose", "no-match", "fenced-java"))
+    events = transcript.read(tr.path)
+    start = events[0]
+    assert start["loop"]["samples"] == 2 and start["validation"]["test_timeout"] == 7.0
+    assert "javac" in start["versions"]["java"] and start["versions"]["repairchat"]
+    state, _ = rebuild(events)
+    assert state.messages == session.messages and state.round == 3 and "+ 32.0" in state.code
+    # consecutive user messages (feedback + the user's own words) reach the model as one turn
+    assert chat([{"role": "user", "content": "a"}, {"role": "user", "content": "b"}]) == [
+        {"role": "user", "content": "a\n\nb"}]
+
+
+def test_interrupted_turn_uses_nothing_and_budgets_end_the_loop(sample_bugs, sessions_dir):
+    import pytest
+
+    from agent.history import rebuild
+
+    bug = sample_bugs["OffByOne-1"]
+    model = Interrupting([["no idea"]])
+    config = LoopConfig(rounds=5, show_original_failure=False)
+    with Transcript.create(None, bug.to_dict(), "scripted", {}) as tr:
+        session = RepairSession(bug, model, FreshValidator(), config, tr)
+        with pytest.raises(KeyboardInterrupt):
+            session.run()
+    assert session.round == 1 and len(session.attempts) == 1 and session.result == "interrupted"
+    rebuilt = rebuild(transcript.read(tr.path))[0]
+    assert (rebuilt.messages, rebuilt.round, rebuilt.code) == (session.messages, 1, None)
+    assert [(a.round, a.reply, a.outcome.kind) for a in rebuilt.attempts] == [(1, "no idea", "extract-failed")]
+
+    # budgets live in the loop: tries and seconds end a session with result "budget"
+    tries = RepairSession(bug, Interrupting([["a", "b"], ["c"]]), FreshValidator(),
+                          LoopConfig(rounds=5, samples=2, max_tries=1, show_original_failure=False))
+    tries.run()
+    assert tries.result == "budget" and len(tries.attempts) == 1
+    slow = RepairSession(bug, Interrupting([]), FreshValidator(), LoopConfig(bug_seconds=0.001))
+    slow.run()  # the buggy method's validation alone spends the budget: the model is never asked
+    assert slow.result == "budget" and slow.attempts == []

@@ -126,12 +126,16 @@ def test_prompt_toolkit_session_through_a_pipe(sample_bugs, scripted, tmp_path):
     history = tmp_path / "history"
     with create_pipe_input() as pipe:
         # a two-line message (Esc-Enter inserts the newline), a prefix command, undo/redo, quit
-        pipe.send_text("/diff\rthe loop bound looks wrong,\x1b\rit should include `to`\r/te\r/undo\r/redo\r/quit\r")
+        pipe.send_text("/diff\rthe loop bound looks wrong,\x1b\rit should include `to`\r/te\r/undo\r/redo\r")
+        # /apply paste: Enter inserts newlines, Esc-Enter submits; then the main prompt is single-line again
+        pipe.send_text("/apply paste\r" + bug.fixed_method.replace("\n", "\r") + "\x1b\r/test\r/quit\r")
         loop(cmds, prompt_session(cmds.commands(), history, input=pipe, output=DummyOutput()))
     tr.close()
     cmds.session.validator.close()
-    assert model.seen[0][-1] == {"role": "user", "content": "the loop bound looks wrong,\nit should include `to`"}
-    assert actions(tr) == ["diff", "say", "test", "undo", "redo", "quit"]
+    # the user's message joins the first prompt in one user turn (the model sees system, user)
+    assert [m["role"] for m in model.seen[0]] == ["system", "user"]
+    assert model.seen[0][-1]["content"].endswith("fixed method.\n\nthe loop bound looks wrong,\nit should include `to`")
+    assert actions(tr) == ["diff", "say", "test", "undo", "redo", "apply", "test", "quit"]
     assert cmds.outcome.kind == "plausible" and "i <= to" in cmds.code
     assert "/diff" in history.read_text() and "plausible" in out.getvalue()
 

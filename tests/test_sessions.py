@@ -70,10 +70,11 @@ def test_list_show_replay_revalidate_continue(recorded, sample_bugs, sessions_di
     assert after.startswith(before)
     new = [json.loads(x) for x in after[len(before):].splitlines()]
     assert new[0]["type"] == "action" and new[0]["name"] == "continue"
-    # the unanswered last turn is answered first: the model saw its wrong reply and the real test failure
-    assert [(e["type"], e.get("role")) for e in new[1:3]] == [("message", "assistant"), ("message", "user")]
-    assert new[1]["content"] == fenced(bug.fixed_method.replace("+ 32.0", "* 32.0"))
-    assert "still fails tests" in new[2]["content"] and "testToFahrenheit" in new[2]["content"]
+    # the recording ended on the wrong reply as the assistant turn; continuing answers it with the real failure
+    last = [e for e in events if e["type"] == "message"][-1]
+    assert last["role"] == "assistant" and last["content"] == fenced(bug.fixed_method.replace("+ 32.0", "* 32.0"))
+    assert (new[1]["type"], new[1]["role"]) == ("message", "user")
+    assert "still fails tests" in new[1]["content"] and "testToFahrenheit" in new[1]["content"]
     reply = next(e for e in new if e["type"] == "reply")
     assert reply["round"] == 3 and reply["outcome"]["kind"] == "plausible"
     assert new[-1]["type"] == "end" and new[-1]["result"] == "plausible"
@@ -91,7 +92,7 @@ def test_list_show_replay_revalidate_continue(recorded, sample_bugs, sessions_di
     (["replay", "{t}", "--continue"], "--continue needs --model SPEC"),
     (["sessions", "show", "nope.jsonl"], "transcript"),
     (["sessions", "show"], "sessions show needs a transcript FILE"),
-    (["replay", "{bad}"], "malformed reply event"),
+    (["replay", "{bad}"], "bad.jsonl:2: reply event needs str field 'raw'"),
 ])
 def test_bad_replay_input_is_one_line(sample_bugs, tmp_path, capsys, argv, message):
     with Transcript.create(tmp_path, sample_bugs["OffByOne-1"].to_dict(), "x", {}) as tr:

@@ -11,6 +11,8 @@ Specs:
 from __future__ import annotations
 
 import importlib
+import time
+from dataclasses import dataclass
 from typing import Protocol
 from urllib.parse import parse_qsl
 
@@ -19,6 +21,46 @@ from agent.errors import UserError
 
 class Model(Protocol):
     def complete(self, messages: list[dict], n: int = 1) -> list[str]: ...
+
+
+@dataclass(frozen=True)
+class Usage:
+    """Tokens of one request as the server reports them; ``cost`` when it reports one or prices are given."""
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost: float | None = None
+
+    def to_dict(self) -> dict:
+        d: dict = {"prompt_tokens": self.prompt_tokens, "completion_tokens": self.completion_tokens}
+        if self.cost is not None:
+            d["cost"] = round(self.cost, 8)
+        return d
+
+    @staticmethod
+    def from_dict(d: dict | None) -> "Usage | None":
+        if not d:
+            return None
+        cost = d.get("cost")
+        return Usage(int(d.get("prompt_tokens") or 0), int(d.get("completion_tokens") or 0),
+                     float(cost) if cost is not None else None)
+
+
+@dataclass(frozen=True)
+class Completion:
+    texts: list[str]
+    usage: Usage | None  # None: the backend does not report tokens
+    seconds: float  # model latency (wall time of the request)
+
+
+def ask(model, messages: list[dict], n: int = 1) -> Completion:
+    """``n`` replies with the usage and latency; a backend with ``complete_usage`` reports its tokens."""
+    t0 = time.monotonic()
+    with_usage = getattr(model, "complete_usage", None)
+    if with_usage is not None:
+        texts, usage = with_usage(messages, n)
+    else:
+        texts, usage = model.complete(messages, n), None
+    return Completion(list(texts), usage, time.monotonic() - t0)
 
 
 # name -> "module:factory"; factory(rest_of_spec: str, options: dict[str, str]) -> Model

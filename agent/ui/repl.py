@@ -22,15 +22,21 @@ from rich.markdown import Markdown
 from rich.panel import Panel
 from rich.syntax import Syntax
 
+from rich.markup import escape
+from rich.text import Text
+
 from agent.errors import UserError
-from agent.history import History, State, method_text
-from agent.loop import LoopConfig, LoopEnd, RepairSession, config_dict
+from agent.history import History
+from agent.loop import Attempt, LoopConfig, LoopEnd, RepairSession, chat, continuation, feedback_message, method_text
 from agent.ui.report import candidates_table
 from agent.validation.validate import Candidate, Outcome
 
 
 class ReplIO:
-    """All REPL output (a rich Console) plus the transcript's ``action`` events."""
+    """All REPL output (a rich Console) plus the transcript's ``action`` events.
+
+    Text that comes from outside (failure messages, diffs, replies, file names) is printed literally: rich markup
+    is only used for repairchat's own words (``markup=True``), so ``S[atur]day`` or ``a[i]`` stay as they are."""
 
     def __init__(self, console: Console, transcript=None, read_input=None):
         self.console, self.transcript = console, transcript
@@ -38,23 +44,23 @@ class ReplIO:
 
     def action(self, name: str, **fields) -> None:
         if self.transcript:
-            self.transcript.log("action", name=name, **fields)
+            self.transcript.action(name, **fields)
 
-    def info(self, text: str) -> None:
-        self.console.print(text)
+    def info(self, text: str, markup: bool = False) -> None:
+        self.console.print(text, markup=markup, highlight=False)
 
     def error(self, text: str) -> None:
-        self.console.print(f"[bold red]error:[/] {text}", highlight=False)
+        self.console.print(Text.assemble(("error:", "bold red"), " ", text), highlight=False)
 
     def reply(self, label: str, text: str) -> None:
-        self.console.print(Panel(Markdown(text), title=label, title_align="left", border_style="green"))
+        self.console.print(Panel(Markdown(text), title=escape(label), title_align="left", border_style="green"))
 
     def message(self, role: str, text: str) -> None:
-        self.console.print(Panel(Markdown(text), title=role, title_align="left", border_style="cyan"))
+        self.console.print(Panel(Markdown(text), title=escape(role), title_align="left", border_style="cyan"))
 
     def diff(self, text: str) -> None:
         if not text:
-            self.info("[dim]no changes: the current code is the buggy method[/]")
+            self.info("[dim]no changes: the current code is the buggy method[/]", markup=True)
         else:
             self.console.print(Syntax(text, "diff", theme="ansi_dark", background_color="default"))
 
@@ -62,56 +68,78 @@ class ReplIO:
         self.console.print(candidates_table(title, rows))
 
 
+def usage_line(turn: list[Attempt], usage: dict, total: dict) -> str:
+    """The status line after a turn: model latency, tokens and cost (when the server reports them), and totals."""
+    def tokens(u: dict) -> str:
+        if not u.get("prompt_tokens") and not u.get("completion_tokens"):
+            return "tokens n/a"
+        text = f"{u.get('prompt_tokens', 0)}+{u.get('completion_tokens', 0)} tokens"
+        return text + (f", ${u['cost']:.4f}" if u.get("cost") is not None else "")
+    model_s = usage.get("model_s", 0.0)
+    validate_s = sum(a.outcome.seconds for a in turn)
+    return (f"model {model_s:.2f} s, validation {validate_s:.2f} s, {tokens(usage)} | session: "
+            f"{total.get('model_s', 0.0):.1f} s model, {tokens(total)}")
+
+
 class Commands:
-    """The REPL's state and its slash commands (``cmd_<name>``; the docstring is the help line)."""
+    """The REPL's state and its slash commands (``cmd_<name>``; the docstring is the help line).
+
+    The conversation is the loop's ``RepairSession``: a /run is ``session.step()``, a message ``session.say``;
+    undo/redo snapshot and restore ``session.state``."""
 
     def __init__(self, bug, model, model_spec: str, validator, io: ReplIO, config: LoopConfig | None = None,
-                 transcript=None):
+                 transcript=None, new_validator=None):
         from agent.prompts import method_context
+
+        self.new_validator = new_validator  # makes a fresh validator after Ctrl-C stopped one mid-run
 
         self.bug, self.model_spec, self.io = bug, model_spec, io
         self.config = config or LoopConfig(rounds=1000)
-        self.session = RepairSession(bug, model, validator, self.config, transcript)
+        self.session = RepairSession(bug, model, validator, self.config, transcript, self.on_attempt)
         self.buggy = method_context(bug)[0]
-        self.code: str | None = None
-        self.outcome: Outcome | None = None
-        self.pending = False
         self.history = History()
         self.done = False
+        self.checkpointed = False  # the running command took a checkpoint (Ctrl-C rolls back to it)
 
     # -- state ---------------------------------------------------------------------------------------------
+    @property
+    def code(self) -> str | None:
+        return self.session.state.code
+
+    @property
+    def outcome(self) -> Outcome | None:
+        return self.session.state.outcome
+
     @property
     def current(self) -> str:
         return self.code if self.code is not None else self.buggy
 
-    def state(self) -> State:
-        s = self.session
-        return State(list(s.messages), list(s.attempts), s.round, self.code, self.outcome, self.pending)
-
-    def restore(self, st: State) -> None:
-        s = self.session
-        s.messages, s.attempts, s.round = list(st.messages), list(st.attempts), st.round
-        self.code, self.outcome, self.pending = st.code, st.outcome, st.pending
-
     def checkpoint(self, name: str, **fields) -> None:
         self.io.action(name, **fields)
-        self.history.checkpoint(self.state())
+        self.history.checkpoint(self.session.state)
+        self.checkpointed = True
 
     def start(self) -> None:
         if not self.session.messages:
             self.session.start()
-        self.io.info(f"[bold]{self.bug.id}[/]: method [bold]{self.bug.location.method}[/] in "
-                     f"{self.bug.location.file}; model {self.model_spec}. /help lists the commands.")
+        self.io.info(f"[bold]{escape(self.bug.id)}[/]: method [bold]{escape(self.bug.location.method)}[/] in "
+                     f"{escape(self.bug.location.file)}; model {escape(self.model_spec)}. /help lists the commands.",
+                     markup=True)
+
+    def on_attempt(self, bug, attempt: Attempt) -> None:
+        self.io.reply(f"reply r{attempt.round}s{attempt.sample}: {attempt.outcome.kind}", attempt.reply)
 
     # -- dispatch -------------------------------------------------------------------------------------------
     def commands(self) -> list[str]:
         return sorted(n[4:] for n in dir(self) if n.startswith("cmd_"))
 
     def handle(self, line: str) -> None:
-        """Run one input line: a /command or a user message; errors are one line, never a traceback."""
+        """Run one input line: a /command or a user message; errors are one line, never a traceback; Ctrl-C
+        stops the command and rolls back what it had begun (code and chat)."""
         text = line.strip()
         if not text:
             return
+        self.checkpointed = False
         try:
             if text.startswith("/"):
                 name, _, arg = text[1:].partition(" ")
@@ -126,54 +154,70 @@ class Commands:
         except UserError as e:
             self.io.action("error", input=text, message=str(e))
             self.io.error(str(e))
+        except KeyboardInterrupt:
+            rolled_back = self.checkpointed and self.history.undos != []
+            if rolled_back:
+                self.session.restore(self.history.rollback() or self.session.state)
+            self.stop_validation()
+            self.io.action("interrupted", input=text, rolled_back=rolled_back)
+            self.io.error("interrupted" + ("; nothing of it was kept (the round is not used up)" if rolled_back
+                                           else ""))
         except Exception as e:  # a broken command must not end the session (nor print a traceback)
             message = f"{type(e).__name__}: {e}".splitlines()[0][:300]
             self.io.action("error", input=text, message=message)
             self.io.error(message)
 
+    def stop_validation(self) -> None:
+        """After Ctrl-C: a warm validator's server may still be running the interrupted tests; close it and go on
+        with a new one. (A fresh validator's JVM process group is killed as the interrupt passes through.)"""
+        close = getattr(self.session.validator, "close", None)
+        if close is not None and self.new_validator is not None:
+            close()
+            self.session.validator = self.new_validator()
+
     def say(self, text: str) -> None:
         self.checkpoint("say", text=text)
-        self.session.add({"role": "user", "content": text})
+        self.session.say(text)
         self.turn()
 
     # -- the model turn ----------------------------------------------------------------------------------------
-    def applied_note(self) -> dict | None:
-        """The user turn describing code the user applied since the model's last reply (sent before /run)."""
-        last = self.session.attempts[-1].outcome.code if self.session.attempts else None
-        if self.code is None or self.code == method_text(last):
+    def last_reply_code(self) -> str | None:
+        s = self.session
+        turn = [a for a in s.attempts if a.round == s.round]
+        return method_text(continuation(turn).outcome.code) if turn else None
+
+    def applied_note(self) -> str | None:
+        """The user text describing code the user applied since the model's last reply (sent before /run)."""
+        if self.code is None or self.code == self.last_reply_code():
             return None
         text = f"I changed the method to:\n\n```java\n{self.code}\n```\n"
         if self.outcome is not None:
-            from agent.prompts import feedback_message
             text += ("It passes all tests." if self.outcome.plausible
                      else feedback_message(self.outcome, self.config.feedback_chars)["content"])
-        return {"role": "user", "content": text}
+        return text
 
     def turn(self) -> None:
         s = self.session
         note = self.applied_note()
         if note:
-            s.add(note)
-        before = len(s.attempts)
-        s.config.rounds = max(s.config.rounds, s.round + 1)
+            s.say(note)
+        s.config.rounds = max(s.config.rounds, s.round + 1)  # the REPL has no round budget
         try:
             with self.io.console.status("asking the model and validating ..."):
-                s.step()
+                new = s.step()
         except LoopEnd:  # Plausible (Exhausted cannot happen: rounds grow with each turn)
-            pass
-        new = s.attempts[before:]
-        for a in new:
-            self.io.reply(f"reply r{a.round}s{a.sample}: {a.outcome.kind}", a.reply)
-        if new:
-            self.io.outcomes(f"round {s.round}", [(f"r{a.round}s{a.sample}", a.outcome) for a in new])
-            best = next((a for a in new if a.outcome.plausible), new[0])
-            if best.outcome.code:
-                self.code = method_text(best.outcome.code)
-            self.outcome = best.outcome
-            if best.outcome.plausible:
-                self.io.info("[bold green]plausible patch[/]: all tests pass. /diff shows it, /save writes it.")
-        self.pending = False
+            new = [a for a in s.attempts if a.round == s.round]
+        self.show_turn(new)
 
+    def show_turn(self, new: list[Attempt]) -> None:
+        if not new:
+            return
+        s = self.session
+        self.io.outcomes(f"round {s.round}", [(f"r{a.round}s{a.sample}", a.outcome) for a in new])
+        self.io.info(usage_line(new, s.last_usage, s.total_usage))
+        if self.outcome is not None and self.outcome.plausible:
+            self.io.info("[bold green]plausible patch[/]: all tests pass. /diff shows it, /save writes it.",
+                         markup=True)
     # -- commands ------------------------------------------------------------------------------------------------
     def cmd_run(self, arg: str = "") -> None:
         """/run: ask the model for the next turn (sends the pending feedback) and validate its replies."""
@@ -185,7 +229,7 @@ class Commands:
         with self.io.console.status("validating ..."):
             outcome = self.session.validator.validate(self.bug, Candidate(self.current, "method"))
         self.io.action("test", outcome=outcome.to_dict())
-        self.outcome = outcome
+        self.session.state.outcome = outcome
         self.io.outcomes("current code", [("current", outcome)])
         if outcome.failures or outcome.detail:
             from extractors.failures import render_feedback
@@ -218,19 +262,24 @@ class Commands:
         if arg == "paste":
             if not self.io.read_input:
                 raise UserError("/apply paste needs an interactive terminal; use /apply FILE")
-            text = self.io.read_input("paste the method, then Esc-Enter> ", True)
+            text = self.io.read_input(PASTE_PROMPT, True)
         else:
             p = Path(arg).expanduser()
             if not p.is_file():
                 raise UserError(f"/apply: file {p} not found")
-            text = p.read_text(encoding="utf-8")
+            try:
+                text = p.read_text(encoding="utf-8")
+            except UnicodeDecodeError:
+                raise UserError(f"/apply: {p} is not UTF-8 text; save it as UTF-8") from None
+        if not text.strip():
+            raise UserError("/apply: the text is empty; nothing was applied")
         from agent.validation.validate import resolve
         resolved = resolve(self.bug, Candidate(text, "reply"))
         if isinstance(resolved, Outcome):
             raise UserError(f"/apply: no method {self.bug.location.method} found in the text ({resolved.detail})")
         code = method_text(resolved[0])
         self.checkpoint("apply", code=code, source=arg)
-        self.code, self.outcome = code, None
+        self.session.state.code, self.session.state.outcome = code, None
         self.io.info(f"applied {len(code.splitlines())} line(s) as the current code; /test validates it")
 
     def pending_messages(self) -> list[dict]:
@@ -238,33 +287,34 @@ class Commands:
         last = max((i for i, m in enumerate(msgs) if m["role"] == "assistant"), default=-1)
         out = msgs[last + 1:]
         note = self.applied_note()
-        return out + [note] if note else out
+        return chat(out + [{"role": "user", "content": note}] if note else out)
 
     def cmd_feedback(self, arg: str = "") -> None:
         """/feedback: show what will be sent to the model with the next /run."""
         self.io.action("feedback")
         pending = self.pending_messages()
         if not pending:
-            self.io.info("[dim]nothing new since the model's last reply; /run asks again with the same chat[/]")
+            self.io.info("[dim]nothing new since the model's last reply; /run asks again with the same chat[/]",
+                         markup=True)
         for m in pending:
             self.io.message(m["role"], m["content"])
 
     def cmd_undo(self, arg: str = "") -> None:
         """/undo: rewind the code and the chat to before the last /run, message or /apply."""
-        st = self.history.undo(self.state())
+        st = self.history.undo(self.session.state)
         if st is None:
             raise UserError("nothing to undo")
         self.io.action("undo")
-        self.restore(st)
+        self.session.restore(st)
         self.io.info(f"undone: {len(self.session.messages)} message(s), round {self.session.round}")
 
     def cmd_redo(self, arg: str = "") -> None:
         """/redo: redo what /undo rewound."""
-        st = self.history.redo(self.state())
+        st = self.history.redo(self.session.state)
         if st is None:
             raise UserError("nothing to redo")
         self.io.action("redo")
-        self.restore(st)
+        self.session.restore(st)
         self.io.info(f"redone: {len(self.session.messages)} message(s), round {self.session.round}")
 
     def cmd_model(self, arg: str = "") -> None:
@@ -288,8 +338,11 @@ class Commands:
         path = Path(arg or f".repairchat/{name}.patch").expanduser()
         if path.resolve() == self.bug.source_file.resolve():
             raise UserError(f"/save writes a patch file, not the buggy source {path}; pick another FILE")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+        except OSError as e:
+            raise UserError(f"/save: cannot write {path} ({e.strerror}); pick another FILE") from None
         self.io.action("save", path=str(path))
         where = f"; transcript {self.session.transcript.path}" if self.session.transcript else ""
         self.io.info(f"saved the patch to {path}{where}")
@@ -304,13 +357,13 @@ class Commands:
         self.io.action("help")
         for name in self.commands():
             doc = (getattr(self, "cmd_" + name).__doc__ or "").strip().splitlines()[0]
-            self.io.info(doc.replace("[", "\\["))
-        self.io.info("Plain text is added as your message and sent (/run). Esc-Enter inserts a newline.")
+            self.io.info(doc)
+        self.io.info("Plain text is added as your message and sent (/run). Esc-Enter (Alt-Enter) inserts a "
+                     "newline; Ctrl-C stops a running command, Ctrl-D quits.")
 
     def end(self) -> None:
-        if self.session.transcript:
-            result = "plausible" if self.outcome is not None and self.outcome.plausible else "interrupted"
-            self.session.transcript.log("end", result=result, rounds=self.session.round)
+        result = "plausible" if self.outcome is not None and self.outcome.plausible else "ended"
+        self.session.end(result)
 
 
 def completer(commands: list[str]):
@@ -326,8 +379,13 @@ def completer(commands: list[str]):
     return SlashCompleter()
 
 
+PASTE_PROMPT = "paste the method; Esc-Enter (Alt-Enter) ends it, or a line with only '.'> "
+
+
 def prompt_session(commands: list[str], history_path: Path | None = None, input=None, output=None):
-    """A PromptSession: Enter submits, Esc-Enter (Alt-Enter) inserts a newline; slash-command completion."""
+    """A PromptSession with slash-command completion. At the main prompt Enter submits and Esc-Enter (Alt-Enter)
+    inserts a newline (a bracketed paste keeps its newlines); in the multi-line paste prompt Enter inserts a
+    newline and Esc-Enter submits (prompt_toolkit's own binding)."""
     from prompt_toolkit import PromptSession
     from prompt_toolkit.history import FileHistory, InMemoryHistory
     from prompt_toolkit.key_binding import KeyBindings
@@ -336,12 +394,17 @@ def prompt_session(commands: list[str], history_path: Path | None = None, input=
 
     @kb.add("escape", "enter")
     def _(event):
-        event.current_buffer.insert_text("\n")
+        if session.multiline:  # the paste prompt: Esc-Enter ends the text
+            event.current_buffer.validate_and_handle()
+        else:
+            event.current_buffer.insert_text("\n")
 
     if history_path:
         history_path.parent.mkdir(parents=True, exist_ok=True)
-    return PromptSession(history=FileHistory(str(history_path)) if history_path else InMemoryHistory(),
-                         completer=completer(commands), key_bindings=kb, input=input, output=output)
+    session: PromptSession = PromptSession(
+        history=FileHistory(str(history_path)) if history_path else InMemoryHistory(),
+        completer=completer(commands), key_bindings=kb, input=input, output=output)
+    return session
 
 
 class PlainSession:
@@ -351,35 +414,40 @@ class PlainSession:
         self.stream = stream or sys.stdin
 
     def prompt(self, message: str = "", multiline: bool = False) -> str:
+        """One line; ``multiline`` (a paste) reads lines up to one with only ``.`` or the end of input."""
         line = self.stream.readline()
         if not line:
             raise EOFError
-        return line.rstrip("\n")
+        if not multiline:
+            return line.rstrip("\n")
+        lines = []
+        while line and line.rstrip("\r\n") != ".":
+            lines.append(line.rstrip("\r\n"))
+            line = self.stream.readline()
+        return "\n".join(lines)
 
 
 def loop(cmds: Commands, session) -> None:
     """Read lines until /quit or EOF (Ctrl-D); Ctrl-C clears the line or stops the running command."""
+    if cmds.io.read_input is None:  # /apply paste reads from the same session
+        cmds.io.read_input = lambda prompt, multiline: session.prompt(prompt, multiline=multiline)
     cmds.start()
     while not cmds.done:
         try:
-            line = session.prompt(f"{cmds.bug.id}> ")
+            line = session.prompt(f"{cmds.bug.id}> ", multiline=False)  # (prompt_toolkit keeps the last setting)
         except KeyboardInterrupt:
             continue
         except EOFError:
             break
-        try:
-            cmds.handle(line)
-        except KeyboardInterrupt:
-            cmds.io.action("interrupted", input=line.strip())
-            cmds.io.error("interrupted; /undo rewinds a half-done turn")
+        cmds.handle(line)
 
 
 def repl(args) -> int:
     """``repairchat repl BUG``."""
+    from agent.loop import open_transcript
     from agent.models import load_model
+    from agent.options import from_args, load_bugs
     from agent.validation.validate import ValidationConfig, make_validator
-    from agent.cli import from_args, load_bugs
-    from sessions.transcript import Transcript
 
     args.ids = [args.bug]
     bug = load_bugs(args)[0]
@@ -388,23 +456,24 @@ def repl(args) -> int:
         config = LoopConfig(rounds=1000, samples=args.samples, feedback_chars=args.feedback_chars)
     except ValueError as e:
         raise UserError(f"bad option: {e}") from None
-    validator = make_validator(from_args(ValidationConfig, args))
+    vconfig = from_args(ValidationConfig, args)
+    validator = make_validator(vconfig)
     console = Console(highlight=False)
-    with Transcript.create(args.sessions_dir, bug.to_dict(), args.model, config_dict(config)) as tr:
+    with open_transcript(args.sessions_dir, bug, args.model, config, vconfig) as tr:
         if sys.stdin.isatty():
             ps = prompt_session([], Path(args.history) if args.history else None)
         else:
             ps = PlainSession()
-        io = ReplIO(console, tr, lambda prompt, multiline: ps.prompt(prompt, multiline=multiline))
-        cmds = Commands(bug, model, args.model, validator, io, config, tr)
+        io = ReplIO(console, tr)
+        cmds = Commands(bug, model, args.model, validator, io, config, tr, lambda: make_validator(vconfig))
         if hasattr(ps, "completer"):
             ps.completer = completer(cmds.commands())
         try:
             loop(cmds, ps)
         finally:
             cmds.end()
-            close = getattr(validator, "close", None)
+            close = getattr(cmds.session.validator, "close", None)
             if close is not None:
                 close()
-        console.print(f"transcript: {tr.path}")
+        console.print(f"transcript: {tr.path}", markup=False)
     return 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from agent.validation.validate import KINDS
@@ -18,7 +19,7 @@ STYLE = {"plausible": "bold green", "test-failure": "yellow", "compile-error": "
 
 
 def first_failure(outcome) -> str:
-    """One short line about why a candidate failed."""
+    """One short line about why a candidate failed (plain text: escape it before using it as rich markup)."""
     if outcome.failures:
         f = outcome.failures[0]
         if f.kind == "compile":
@@ -32,7 +33,6 @@ def first_failure(outcome) -> str:
 
 def kind_text(kind: str) -> str:
     """``kind`` (an outcome or a session result) as rich markup, styled when known."""
-    from rich.markup import escape
     style = STYLE.get(kind)
     return f"[{style}]{escape(kind)}[/]" if style else escape(str(kind))
 
@@ -43,31 +43,59 @@ def candidates_table(title: str, rows: list[tuple[str, object]]) -> Table:
     for col in ("candidate", "outcome", "s", "first failure"):
         t.add_column(col, justify="right" if col == "s" else "left", overflow="fold")
     for label, o in rows:
-        t.add_row(label, kind_text(o.kind), f"{o.seconds:.2f}", first_failure(o))
+        t.add_row(escape(label), kind_text(o.kind), f"{o.seconds:.2f}", escape(first_failure(o)))
     return t
 
 
-def summary_table(per_bug: dict[str, Counter], title: str = "Outcomes per bug") -> Table:
-    """Counts of each outcome kind per bug and in total; 'fixed' says whether any candidate was plausible.
+def usage_text(u: dict) -> str:
+    """Model seconds, tokens and cost of a usage dict (``model_s``, ``prompt_tokens``, ``completion_tokens``,
+    ``cost``), as far as they are known."""
+    parts = [f"{u.get('model_s', 0.0):.1f} s model"]
+    if u.get("prompt_tokens") or u.get("completion_tokens"):
+        parts.append(f"{u.get('prompt_tokens', 0)}+{u.get('completion_tokens', 0)} tokens")
+    if u.get("cost") is not None:
+        parts.append(f"${u['cost']:.4f}")
+    return ", ".join(parts)
+
+
+def summary_table(per_bug: dict[str, Counter], title: str = "Outcomes per bug", results: dict | None = None,
+                  usage: dict | None = None) -> Table:
+    """Counts of each outcome kind per bug and in total; 'fixed' says whether any candidate was plausible (or
+    that the session ended in an error); with ``usage``, model seconds and tokens per bug.
 
     The main kinds (plausible, test-failure, compile-error, timeout) are always columns, the others when they
     occur; two-line headers and no inner borders keep it within 80 columns."""
     from rich import box
 
+    results, usage = results or {}, usage or {}
     t = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
     t.add_column("bug", no_wrap=True)
     t.add_column("fixed", no_wrap=True)
     kinds = [k for k in KINDS if k in MAIN or any(c[k] for c in per_bug.values())]
     for k in kinds:
         t.add_column(HEADERS.get(k, k), justify="right", no_wrap=True)
-    total = Counter()
+    tokens = any(u.get("prompt_tokens") or u.get("completion_tokens") for u in usage.values())
+    if usage:
+        t.add_column("model\ns", justify="right", no_wrap=True)
+    if tokens:
+        t.add_column("tokens\nin+out", justify="right", no_wrap=True)
+    total: Counter = Counter()
+    total_usage: Counter = Counter()
+
+    def usage_cells(u: dict) -> list[str]:
+        cells = [f"{u.get('model_s', 0.0):.1f}"] if usage else []
+        return cells + ([f"{u.get('prompt_tokens', 0)}+{u.get('completion_tokens', 0)}"] if tokens else [])
     for bug, counts in per_bug.items():
         total.update(counts)
-        t.add_row(bug, "[green]yes[/]" if counts["plausible"] else "[red]no[/]", *(str(counts[k]) for k in kinds))
-    fixed = sum(1 for c in per_bug.values() if c["plausible"])
+        u = usage.get(bug) or {}
+        total_usage.update({k: v for k, v in u.items() if isinstance(v, (int, float))})
+        fixed = "[green]yes[/]" if counts["plausible"] else (kind_text("error") if results.get(bug) == "error"
+                                                             else "[red]no[/]")
+        t.add_row(escape(bug), fixed, *(str(counts[k]) for k in kinds), *usage_cells(u))
+    fixed_n = sum(1 for c in per_bug.values() if c["plausible"])
     t.add_section()
-    t.add_row(f"total ({len(per_bug)} bugs)", f"{fixed}/{len(per_bug)}", *(str(total[k]) for k in kinds),
-              style="bold")
+    t.add_row(f"total ({len(per_bug)} bugs)", f"{fixed_n}/{len(per_bug)}", *(str(total[k]) for k in kinds),
+              *usage_cells(dict(total_usage)), style="bold")
     return t
 
 

@@ -98,6 +98,10 @@ def run_process(args: list[str], *, timeout: float, cwd: str | Path | None = Non
         kill_group(proc)
         out, _ = proc.communicate()
         timed_out = True
+    except BaseException:  # Ctrl-C (KeyboardInterrupt) or SystemExit: the group must not outlive us
+        kill_group(proc)
+        proc.wait()
+        raise
     return ProcResult(proc.returncode, out.decode("utf-8", "replace"), time.monotonic() - start, timed_out)
 
 
