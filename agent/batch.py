@@ -37,7 +37,9 @@ from agent.models import ask
 from agent.ui.report import first_failure
 from sessions.transcript import open_append
 
-CSV_COLUMNS = ("bug", "candidate", "round", "sample", "outcome", "seconds", "cached", "failure", "session")
+CSV_COLUMNS = ("bug", "candidate", "conversation", "round", "sample", "phase", "outcome", "same_as", "exact",
+               "ast_match", "lines_changed", "tokens_changed", "fix_distance", "seconds", "cached", "failure",
+               "session")
 
 
 class Stopped(LoopEnd):
@@ -152,9 +154,18 @@ def finished(rows: list[dict]) -> tuple[dict[str, dict], list[dict]]:
 
 
 def counts_per_bug(done: dict[str, dict], rows: list[dict]) -> dict[str, Counter]:
+    """Outcome counts per bug; for distinct plausible patches (not ``same_as`` an earlier one) also ``patches``,
+    ``ast-match`` and ``exact`` (and ``evidence``: how many had a developer fix to compare with)."""
     per_bug = {b: Counter() for b in done}
     for r in rows:
-        per_bug[r["bug"]][r["outcome"]] += 1
+        c = per_bug[r["bug"]]
+        c[r["outcome"]] += 1
+        if r["outcome"] == "plausible" and not r.get("same_as"):
+            c["patches"] += 1
+            if r.get("exact") is not None:
+                c["evidence"] += 1
+                c["ast-match"] += bool(r.get("ast_match"))
+                c["exact"] += bool(r.get("exact"))
     return per_bug
 
 
@@ -344,13 +355,19 @@ def run_bugs(bugs, model, model_spec: str, validator_factory, config: LoopConfig
         if stop.is_set():
             return
         counts: Counter = Counter()
+        found: Counter = Counter()  # distinct plausible patches, how many match the developer's fix
         started = time.monotonic()
         progress.update(worker, description=f"{bug.id}", status="starting")
         with open_transcript(sessions_dir, bug, model_spec, config, validation) as tr:
             def on_attempt(bug, attempt):
+                from agent.evidence import row_columns
                 counts[attempt.outcome.kind] += 1
-                out.write(result_row(bug.id, f"r{attempt.round}s{attempt.sample}", attempt.outcome,
-                                     round=attempt.round, sample=attempt.sample, session=tr.path.name))
+                ev = row_columns(bug, attempt.outcome)
+                if attempt.outcome.plausible and not attempt.same_as:
+                    found.update(patches=1, **{k: 1 for k in ("ast_match", "exact") if ev.get(k)})
+                out.write(result_row(bug.id, attempt.label, attempt.outcome, conversation=attempt.conversation,
+                                     round=attempt.round, sample=attempt.sample, phase=attempt.phase,
+                                     same_as=attempt.same_as, session=tr.path.name, **ev))
                 progress.update(worker, status=f"round {attempt.round} {attempt.outcome.kind}")
                 if stop.is_set() and not attempt.outcome.plausible:
                     raise Stopped()
@@ -365,7 +382,9 @@ def run_bugs(bugs, model, model_spec: str, validator_factory, config: LoopConfig
             if session.result == "interrupted":
                 return  # no done row: a resumed run does this bug again
             out.write({"bug": bug.id, "done": True, "result": session.result, "rounds": session.round,
-                       "tries": sum(counts.values()), "seconds": round(time.monotonic() - started, 3),
+                       "tries": sum(counts.values()), "conversations": session.state.conversation,
+                       "patches": found["patches"], "ast_match": found["ast_match"], "exact": found["exact"],
+                       "seconds": round(time.monotonic() - started, 3),
                        "session": tr.path.name, "model": model_spec, "config": config_dict(config),
                        "validation": vdict, "usage": session.total_usage, **({"error": error} if error else {})})
         with lock:

@@ -71,3 +71,20 @@ def feedback_message(outcome, limit: int = 1200) -> dict:
         text += "\n" + body
     text += "\nPlease provide another fixed version of the method in a ```java code block."
     return {"role": "user", "content": text}
+
+
+def variants_message(patches: list[str], feedback: dict | None = None, show: int = 5) -> dict:
+    """The plausible-patch phase's user turn (ChatRepair): the plausible fixes so far (the last ``show``) and a
+    request for a different one. ``feedback``: the feedback turn on the last reply when it was not plausible;
+    its failure is kept, its closing request (the last line) gives way to this one."""
+    if feedback is not None:
+        text = feedback["content"].rsplit("\n", 1)[0]
+    else:
+        text = "That fix passes all the tests."
+    shown = patches[-show:]
+    text += ("\n\nA fix that passes the tests is not always correct. These fixes pass the tests"
+             + (f" (the last {len(shown)} of {len(patches)})" if len(shown) < len(patches) else "") + ":\n\n")
+    text += "\n\n".join(f"```java\n{p}\n```" for p in shown)
+    text += ("\n\nPlease provide a different fix for the bug, not one of the fixes above, as the complete fixed "
+             "method in a ```java code block.")
+    return {"role": "user", "content": text}

@@ -101,16 +101,19 @@ def golden(events: list[dict], path, validator):
 
     bug = session_bug(events, path)
     config = loop_config(events)
-    config.rounds = max([config.rounds] + [e["round"] for e in events if e["type"] == "reply"])  # --continue'd
+    config.rounds = max([config.rounds] + [e["round"] for e in events  # --continue'd (variant turns aside)
+                                           if e["type"] == "reply" and e.get("phase", "repair") == "repair"])
     session = RepairSession(bug, ReplayModel(events, str(path)), validator, config)
     note = ""
     try:
         session.run()
     except UserError as e:
         note = str(e)
-    recorded = {(e["round"], e.get("sample", 0)): e["outcome"]["kind"] for e in events if e["type"] == "reply"}
-    new = {(a.round, a.sample): a.outcome.kind for a in session.attempts}
-    rows = [(r, s, recorded.get((r, s)), new.get((r, s))) for r, s in sorted(set(recorded) | set(new))]
+    recorded = {(e.get("conversation", 1), e["round"], e.get("sample", 0)): e["outcome"]["kind"]
+                for e in events if e["type"] == "reply"}
+    new = {(a.conversation, a.round, a.sample): a.outcome.kind for a in session.attempts}
+    rows = [(r if c == 1 else f"{r} (conversation {c})", s, recorded.get((c, r, s)), new.get((c, r, s)))
+            for c, r, s in sorted(set(recorded) | set(new))]
     old_msgs = [(e["role"], e["content"]) for e in events if e["type"] == "message"]
     new_msgs = [(m["role"], m["content"]) for m in session.messages]
     differ_msgs = sum(a != b for a, b in zip(old_msgs, new_msgs)) + abs(len(old_msgs) - len(new_msgs))
