@@ -99,6 +99,7 @@ def cmd_validate(args) -> int:
     from rich.progress import track
 
     from agent.batch import ResultsFile, result_row
+    from agent.bugs.d4j import local_id
     from agent.evidence import row_columns
     from agent.ui.report import candidates_table, console, summary_table
     from agent.validation.validate import Candidate, ValidationConfig, make_validator
@@ -110,10 +111,10 @@ def cmd_validate(args) -> int:
     out, con = ResultsFile(args.out), console()
     per_bug: dict[str, list] = defaultdict(list)
     for row in track(rows, description="validating", console=con):
-        outcome = validator.validate(bugs[row["bug"]], Candidate(row["text"], row["kind"]))
-        per_bug[row["bug"]].append((str(row["candidate"]), outcome))
-        out.write(result_row(row["bug"], str(row["candidate"]), outcome, kind=row["kind"],
-                             **row_columns(bugs[row["bug"]], outcome)))
+        bug = bugs[local_id(row["bug"])]  # d4j:Lang-1 is the bug Lang-1
+        outcome = validator.validate(bug, Candidate(row["text"], row["kind"]))
+        per_bug[bug.id].append((str(row["candidate"]), outcome))
+        out.write(result_row(bug.id, str(row["candidate"]), outcome, kind=row["kind"], **row_columns(bug, outcome)))
     out.close()
     for bug_id, results in per_bug.items():
         con.print(candidates_table(bug_id, results))

@@ -1,35 +1,60 @@
 """Defects4J bugs through the ``defects4j`` command line.
 
 Ids look like ``d4j:Lang-1`` (or ``Lang-1`` with ``--bugs d4j``); the loaded bug's id is the Defects4J one,
-``Lang-1`` (results, transcripts and scratch folders use it; a ``:`` would break classpaths). A bug is checked out once (buggy version) into
-``<work>/<Project>-<id>b`` with ``defects4j checkout``; its source/test folders, test classpath and triggering
-tests come from ``defects4j export``. The buggy method and chunk are located from the bug's source patch
-``$D4J_HOME/framework/projects/<P>/patches/<id>.src.patch`` (a unified diff from the fixed to the buggy
-version, so ``+`` lines are buggy lines) with tree-sitter. The checkout is compiled once with ``defects4j compile``
-so the exported classpath's build folders exist. Validation is repairchat's own by default (javac + RepairRunner on
-the exported classpath); ``--validator d4j`` (``D4JValidator``) instead runs ``defects4j compile`` and
-``defects4j test`` in a scratch copy and reads its ``failing_tests`` file.
+``Lang-1`` (results, transcripts and scratch folders use it; a ``:`` would break classpaths). A bug is checked out
+once (buggy version) into ``<work>/<Project>-<id>b`` with ``defects4j checkout`` and compiled with ``defects4j
+compile`` (so the exported classpath's build folders exist). What ``defects4j export`` says about it (source and
+test folders, test classpath, triggering tests, the test classes Defects4J runs) and the bug's source patch are
+cached with the checkout in ``.repairchat-d4j.json``: loading it again calls no ``defects4j`` at all.
+
+The buggy method and the developer's version of it come from the source patch (:mod:`agent.bugs.d4jpatch`). The
+javac settings come from the project's own Ant build (:mod:`agent.bugs.antbuild`: ``--release``, ``-encoding``);
+old code gets the reflective access it had before Java 9 (``--add-opens``). A bug that cannot be checked out or
+located is skipped with its reason; the others go on.
+
+Defects4J insists on Java 11 (``java`` on PATH); repairchat itself runs on any JDK >= 17. ``D4J_JAVA_HOME`` (or
+a JDK 11 found under ``/usr/lib/jvm``) is put first on PATH and in JAVA_HOME for the ``defects4j`` calls only.
+
+Validation is repairchat's own by default (javac + the JUnit runner on the exported classpath, with the derived
+settings); ``--validator d4j`` (``D4JValidator``) instead runs ``defects4j compile`` and ``defects4j test`` in a
+scratch copy and reads its ``failing_tests`` file.
 """
 
 from __future__ import annotations
 
+import glob
+import json
 import os
 import re
 import shutil
-import signal
-import subprocess
+import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
-from agent.bugs import Bug, Location
+from agent.bugs import d4jpatch
+from agent.bugs.manifest import Bug, bug_from_dict
 from agent.errors import UserError
-from extractors import java
 
 INSTALL = ("defects4j not found on PATH; install it: git clone https://github.com/rjust/defects4j && "
            "cd defects4j && ./init.sh && export PATH=$PWD/framework/bin:$PATH")
+JAVA11 = ("defects4j needs Java 11 and found another java; set D4J_JAVA_HOME to a JDK 11 (repairchat puts it on "
+          "PATH for the defects4j calls only and keeps its own JDK for validation)")
 ID = re.compile(r"^(?:d4j:)?([A-Z][A-Za-z]*)-(\d+)b?$")
 PREFIX = "d4j"
+JVM_GLOB = "/usr/lib/jvm/*"  # where a JDK 11 for Defects4J is looked for when D4J_JAVA_HOME is not set
+CACHE = ".repairchat-d4j.json"
+CACHE_VERSION = 2
+EXPORTS = ("dir.src.classes", "dir.src.tests", "cp.test", "tests.trigger", "tests.all")
+# Code written for Java < 9 reflects into the JDK freely: Java 8 allowed it and 9-16 permitted it by default, 17
+# refuses. Open the java.base packages such code (reflection builders, serialization, mocking) reaches into;
+# on Lang (full suites of Lang-1 and Lang-60 on JDK 17) java.lang is the one that matters.
+OPENS = ("java.base/java.lang", "java.base/java.lang.reflect", "java.base/java.util", "java.base/java.text",
+         "java.base/java.io", "java.base/java.math", "java.base/java.net", "java.base/java.util.concurrent")
+
+
+class SetupError(UserError):
+    """Defects4J itself cannot run (not installed, wrong Java): every bug would fail the same way."""
 
 
 def is_d4j(bugs_arg: str | None, ids: list[str] | None = None) -> bool:
@@ -43,6 +68,14 @@ def parse_id(text: str) -> tuple[str, int]:
     if not m:
         raise UserError(f"bad Defects4J bug id {text!r}; use Project-N, e.g. d4j:Lang-1")
     return m.group(1), int(m.group(2))
+
+
+def local_id(text: str) -> str:
+    """The id a loaded bug carries: ``d4j:Lang-1`` -> ``Lang-1``; other ids unchanged."""
+    if not text.startswith(PREFIX + ":"):
+        return text
+    project, number = parse_id(text)
+    return f"{project}-{number}"
 
 
 def requested_ids(bugs_arg: str | None, ids: list[str] | None) -> list[str]:
@@ -59,7 +92,7 @@ def requested_ids(bugs_arg: str | None, ids: list[str] | None) -> list[str]:
 def executable() -> str:
     found = shutil.which("defects4j")
     if not found:
-        raise UserError(INSTALL)
+        raise SetupError(INSTALL)
     return found
 
 
@@ -69,197 +102,172 @@ def d4j_home(exe: str) -> Path:
     return Path(env) if env else Path(os.path.realpath(exe)).parent.parent.parent
 
 
-def run(args: list[str], timeout: float) -> tuple[int | None, str, str]:
-    """(returncode or None on timeout, stdout, stderr) of ``defects4j ARGS``; a hung run's process group is killed."""
-    proc = subprocess.Popen([executable(), *args], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, errors="replace", start_new_session=True)
-    try:
-        out, err = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-        out, err = proc.communicate()
-        return None, out, err
-    return proc.returncode, out, err
+def java11_home() -> str | None:
+    """The JDK the ``defects4j`` calls run on: $D4J_JAVA_HOME, else a JDK 11 under /usr/lib/jvm, else none (the
+    inherited ``java``)."""
+    home = os.environ.get("D4J_JAVA_HOME")
+    if home:
+        if not os.path.isfile(os.path.join(home, "bin", "java")):
+            raise SetupError(f"D4J_JAVA_HOME={home} has no bin/java; point it at a JDK 11")
+        return home
+    found = sorted(h for h in glob.glob(JVM_GLOB) if re.search(r"(^|[-_.a-z])11([-_.]|$)", os.path.basename(h)))
+    return next((h for h in found if os.path.isfile(os.path.join(h, "bin", "java"))), None)
+
+
+def d4j_environment() -> dict | None:
+    home = java11_home()
+    if home is None:
+        return None
+    return {**os.environ, "JAVA_HOME": home, "PATH": os.path.join(home, "bin") + os.pathsep + os.environ["PATH"]}
+
+
+def run(args: list[str], timeout: float, cwd: Path | None = None):
+    """``defects4j ARGS`` through the one subprocess runner (its process group killed on timeout)."""
+    from agent.validation.javatools import run_process
+    workdir = Path(args[args.index("-w") + 1]) if "-w" in args else None  # what defects4j writes (and beside it)
+    res = run_process([executable(), *args], timeout=timeout, cwd=cwd, env=d4j_environment(),
+                      writable=(workdir.parent,) if workdir else ())
+    if res.returncode != 0 and "Java 11 is required" in res.output:
+        raise SetupError(JAVA11)
+    return res
+
+
+NOISE = re.compile(r"^(Compilation failed in require|BEGIN failed|Executed command:)|\.{5,}|called at |^\s*at \S+ line")
+
+
+def failure_line(output: str) -> str:
+    """The line of a failed ``defects4j`` run that says why: its ``Error:`` (or git's ``fatal:``) line, else the
+    last line that is not a perl stack frame (``at FILE line N.`` trimmed)."""
+    found = [ln.strip() for ln in output.splitlines() if ln.strip() and not NOISE.search(ln)]
+    said = [ln for ln in found if re.match(r"(Error|ERROR|fatal|BUILD FAILED)\b", ln)]
+    line = (said or found or ["(no output)"])[0 if said else -1]
+    return re.sub(r" at \S+ line \d+\.?$", "", line)[:200]
 
 
 def call(args: list[str], timeout: float = 900) -> str:
-    """stdout of ``defects4j ARGS``; failure or timeout is a one-line UserError."""
-    code, out, err = run(args, timeout)
-    if code is None:
+    """Output of ``defects4j ARGS``; failure or timeout is a one-line UserError."""
+    res = run(args, timeout)
+    if res.timed_out:
         raise UserError(f"defects4j {' '.join(args)} timed out after {timeout:g}s")
-    if code != 0:
-        tail = (err or out).strip().splitlines()[-1:] or ["(no output)"]
-        raise UserError(f"defects4j {' '.join(args)} failed: {tail[0][:200]}")
-    return out
+    if res.returncode != 0:
+        raise UserError(f"defects4j {args[0]} failed: {failure_line(res.output)}")
+    return res.output
 
 
 def export(prop: str, workdir: Path) -> str:
-    return call(["export", "-p", prop, "-w", str(workdir)]).strip()
+    """``defects4j export -p PROP`` (written to a file: the command's diagnostics go to the same output)."""
+    target = workdir / f".repairchat-export-{prop}"
+    try:
+        call(["export", "-p", prop, "-o", str(target), "-w", str(workdir)])
+        return target.read_text(encoding="utf-8", errors="replace").strip()
+    finally:
+        target.unlink(missing_ok=True)
 
 
-@dataclass(frozen=True)
-class Hunk:
-    file: str
-    fixed_start: int
-    fixed_lines: tuple[str, ...]  # the hunk's lines as in the fixed version (' ' and '-')
-    buggy_start: int
-    buggy_lines: tuple[str, ...]  # as in the buggy version (' ' and '+')
-    changed: tuple[int, ...]  # buggy line numbers of '+' lines; for a pure deletion, the line before it
-
-
-HUNK = re.compile(r"^@@ -(\d+)(?:,\d+)? \+(\d+)(?:,\d+)? @@")
-
-
-def parse_patch(text: str) -> list[Hunk]:
-    """Hunks of a unified diff whose old side is the fixed and new side the buggy version."""
-    hunks, file = [], None
-    lines = text.splitlines()
-    i = 0
-    while i < len(lines):
-        line = lines[i]
-        if line.startswith("+++ "):
-            file = line[4:].split("\t")[0].strip()
-            file = file[2:] if file.startswith(("a/", "b/")) else file
-        m = HUNK.match(line)
-        if m and file:
-            fs, bs = int(m.group(1)), int(m.group(2))
-            fixed, buggy, changed = [], [], []
-            bl = bs
-            deleted_after = None  # a run of '-' lines not (yet) followed by '+': a pure deletion after this line
-            i += 1
-            while i < len(lines) and not lines[i].startswith(("@@", "diff ", "--- ", "+++ ")):
-                ln = lines[i]
-                tag, body = (ln[:1], ln[1:]) if ln else (" ", "")
-                if tag == "+":
-                    buggy.append(body)
-                    changed.append(bl)
-                    bl += 1
-                    deleted_after = None  # the '-' run was replaced: the '+' lines are the change
-                elif tag == "-":
-                    fixed.append(body)
-                    if deleted_after is None:
-                        deleted_after = max(bl - 1, 1)
-                elif tag != "\\":
-                    if deleted_after is not None:
-                        changed.append(deleted_after)
-                        deleted_after = None
-                    fixed.append(body)
-                    buggy.append(body)
-                    bl += 1
-                i += 1
-            if deleted_after is not None:
-                changed.append(deleted_after)
-            hunks.append(Hunk(file, fs, tuple(fixed), bs, tuple(buggy), tuple(sorted(set(changed)))))
-            continue
-        i += 1
-    if not hunks:
-        raise UserError("the Defects4J source patch has no hunks")
-    return hunks
-
-
-def fixed_source(buggy: str, hunks: list[Hunk]) -> str:
-    """The fixed version of a buggy file: undo the hunks (bottom up)."""
-    lines = buggy.split("\n")
-    for h in sorted(hunks, key=lambda h: -h.buggy_start):
-        a = h.buggy_start - 1
-        lines[a:a + len(h.buggy_lines)] = list(h.fixed_lines)
-    return "\n".join(lines)
-
-
-def blocks(lines: tuple[int, ...]) -> int:
-    """How many contiguous runs of line numbers."""
-    return sum(1 for k, n in enumerate(lines) if k == 0 or n != lines[k - 1] + 1)
-
-
-def locate(buggy_src: str, hunks: list[Hunk], bug_id: str) -> tuple[Location, str | None, dict]:
-    """(location, fixed method, facts) of the bug in one file: the method holding the changed lines."""
-    file = hunks[0].file
-    changed = tuple(sorted({n for h in hunks for n in h.changed}))
-    spans = java.methods(buggy_src)
-
-    def innermost(n):
-        inside = [m for m in spans if m.start_line <= n <= m.end_line]
-        return min(inside, key=lambda m: m.end_line - m.start_line) if inside else None
-
-    owners = [innermost(n) for n in changed]
-    names = {(m.name, m.start_line) for m in owners if m}
-    if not owners or owners[0] is None:
-        raise UserError(f"{bug_id}: the patch changes lines outside any method ({file}:{changed[0]})")
-    method = owners[0]
-    single_function = len(names) == 1 and all(owners)
-    in_method = [n for n, m in zip(changed, owners) if m == method]
-    lines = (min(in_method), max(in_method))
-    fixed = java.find_method(fixed_source(buggy_src, hunks), method.name, lines[0])
-    facts = {"single_function": single_function, "hunks": blocks(changed), "files": 1}
-    return Location(file, method.name, lines), method_text(fixed.text) if fixed else None, facts
-
-
-def method_text(text: str) -> str:
-    """A method's declaration as cut from a file (continuation lines keep the file's indent) as plain text."""
-    from agent.history import method_text as plain
-    return plain(text)
-
-
-def checkout(project: str, number: int, work: Path) -> Path:
+def checkout(project: str, number: int, work: Path) -> tuple[Path, dict]:
+    """The bug's buggy checkout and its cached facts (exports and source patch), made on first use."""
     target = work / f"{project}-{number}b"
-    marker = target / ".repairchat-checkout"
-    if not marker.exists():
-        if target.exists():
-            shutil.rmtree(target)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        call(["checkout", "-p", project, "-v", f"{number}b", "-w", str(target)])
-        call(["compile", "-w", str(target)])  # builds what the exported classpath names (and checks the checkout)
-        marker.write_text("ok\n")
-    return target
+    cache = target / CACHE
+    if cache.is_file():
+        try:
+            facts = json.loads(cache.read_text(encoding="utf-8"))
+            if facts.get("version") == CACHE_VERSION:
+                return target, facts
+        except ValueError:
+            pass
+    patch = d4j_home(executable()) / "framework" / "projects" / project / "patches" / f"{number}.src.patch"
+    if not patch.is_file():
+        raise UserError(f"Defects4J patch {patch} not found; is {project}-{number} a Defects4J bug? (D4J_HOME "
+                        "names your defects4j clone)")
+    if target.exists():
+        shutil.rmtree(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    call(["checkout", "-p", project, "-v", f"{number}b", "-w", str(target)])
+    call(["compile", "-w", str(target)])  # builds what the exported classpath names (and checks the checkout)
+    facts = {"version": CACHE_VERSION, "exports": {p: export(p, target) for p in EXPORTS},
+             "patch": patch.read_text(encoding="utf-8", errors="replace")}
+    tmp = cache.with_suffix(".tmp")
+    tmp.write_text(json.dumps(facts), encoding="utf-8")
+    tmp.replace(cache)
+    return target, facts
+
+
+def lines(text: str) -> list[str]:
+    return [t.strip() for t in text.splitlines() if t.strip()]
 
 
 def load_bug(bug_id: str, work: Path) -> Bug:
+    from agent.bugs import antbuild
+
     project, number = parse_id(bug_id)
-    exe = executable()
-    patch = d4j_home(exe) / "framework" / "projects" / project / "patches" / f"{number}.src.patch"
-    if not patch.is_file():
-        raise UserError(f"Defects4J patch {patch} not found; set D4J_HOME to your defects4j clone")
-    hunks = parse_patch(patch.read_text(encoding="utf-8", errors="replace"))
-    root = checkout(project, number, work)
-    src_dir, test_dir = export("dir.src.classes", root), export("dir.src.tests", root)
-    classpath = tuple(p for p in export("cp.test", root).split(os.pathsep) if p)
-    failing = tuple(t.strip() for t in export("tests.trigger", root).splitlines() if t.strip())
+    root, facts = checkout(project, number, work)
+    exports = facts["exports"]
+    hunks = d4jpatch.parse_patch(facts["patch"])
+    src_dir, test_dir = exports["dir.src.classes"], exports["dir.src.tests"]
     files = sorted({h.file for h in hunks})
     rel = [f if f.startswith(src_dir + "/") else f"{src_dir}/{f}" for f in files]
-    first = [h for h in hunks if h.file == files[0]]
     path = rel[0] if (root / rel[0]).is_file() else files[0]
     if not (root / path).is_file():
-        raise UserError(f"d4j:{bug_id}: patched file {files[0]} not found in the checkout {root}")
-    loc, fixed, facts = locate((root / path).read_text(encoding="utf-8", errors="replace"), first, bug_id)
-    facts["files"] = len(files)
-    facts["single_function"] = facts["single_function"] and len(files) == 1
-    loc = Location(path, loc.method, loc.lines)
-    return Bug(id=f"{project}-{number}", root=root, source_roots=(src_dir,), test_roots=(test_dir,),
-               classpath=tuple(str(root / p) if not os.path.isabs(p) else p for p in classpath),
-               failing_tests=failing, location=loc, fixed_method=fixed,
-               description=f"Defects4J {project}-{number}", extra={"d4j": facts})
+        raise UserError(f"{project}-{number}: patched file {files[0]} not found in the checkout {root}")
+    settings = antbuild.read(root)
+    source = (root / path).read_text(encoding=settings.encoding or "utf-8", errors="replace")
+    found = d4jpatch.locate(source, [h for h in hunks if h.file == files[0]], f"{project}-{number}")
+    info = {**found.facts, "files": len(files)}
+    if len(files) > 1 and info["single_function"]:
+        info.update(single_function=False, why=f"the fix changes {len(files)} files")
+    old = settings.source_level is not None and settings.source_level < 9
+    entry = {
+        "id": f"{project}-{number}", "root": str(root), "source_roots": [src_dir], "test_roots": [test_dir],
+        "classpath": [p if os.path.isabs(p) else str(root / p) for p in exports["cp.test"].split(os.pathsep) if p],
+        "failing_tests": lines(exports["tests.trigger"]),
+        "location": {"file": path, "method": found.location.method, "lines": list(found.location.lines or ())},
+        "description": f"Defects4J {project}-{number}",
+        "javac_options": settings.javac_options(),
+        "jvm_options": [f"--add-opens={p}=ALL-UNNAMED" for p in OPENS] if old else [],
+        "test_classes": lines(exports["tests.all"]),  # the classes Defects4J's own build runs
+        "d4j": info}
+    if info["single_function"] and found.fixed_method:
+        entry["fixed_method"] = found.fixed_method
+    return bug_from_dict(entry, root, f"d4j:{project}-{number}")
+
+
+def warn(message: str) -> None:
+    print(f"repairchat: {message}", file=sys.stderr, flush=True)
 
 
 def load_bugs(bugs_arg: str | None, ids: list[str] | None, *, work: str | Path | None = None,
-              single_function: bool = False, single_hunk: bool = False) -> list[Bug]:
-    """The named Defects4J bugs (checked out as needed), filtered by --single-function / --single-hunk."""
+              single_function: bool = False, single_hunk: bool = False,
+              skipped: Callable[[str, str], None] | None = None) -> list[Bug]:
+    """The named Defects4J bugs (checked out as needed), filtered by --single-function / --single-hunk. A bug
+    that cannot be checked out or located, or that a filter drops, is passed to ``skipped(id, reason)`` (default:
+    a warning on stderr) and the others go on; Defects4J itself not working stops everything."""
     wanted = requested_ids(bugs_arg, [i for i in ids or []])
-    executable()
     work = Path(work or os.environ.get("REPAIRCHAT_D4J_WORK") or ".repairchat/d4j")
-    bugs = []
+    report = skipped or (lambda bug_id, why: warn(f"skipped d4j:{bug_id}: {why}"))
+    bugs, reasons = [], []
     for bug_id in dict.fromkeys(wanted):
-        bug = load_bug(bug_id, work)
-        facts = bug.extra["d4j"]
-        if single_function and not facts["single_function"]:
+        try:
+            bug = load_bug(bug_id, work)
+        except SetupError:
+            raise
+        except UserError as e:
+            reasons.append(f"{bug_id}: {e}")
+            report(bug_id, str(e))
             continue
-        if single_hunk and not (facts["hunks"] == 1 and facts["files"] == 1):
+        facts = bug.extra["d4j"]
+        why = None
+        if single_function and not facts["single_function"]:
+            why = f"not single-function: {facts.get('why')}"
+        elif single_hunk and not (facts["hunks"] == 1 and facts["files"] == 1):
+            why = f"not single-hunk: {facts['hunks']} chunks in {facts['files']} file(s)"
+        if why:
+            reasons.append(f"{bug_id}: {why}")
+            report(bug_id, why)
             continue
         bugs.append(bug)
     if not bugs:
-        raise UserError("no Defects4J bug left after --single-function/--single-hunk filtering")
+        raise UserError(f"no Defects4J bug left to run ({'; '.join(reasons[:3])}"
+                        f"{' ...' if len(reasons) > 3 else ''})")
     return bugs
 
 
@@ -287,22 +295,22 @@ class D4JValidator:
         source, code = patched
         with Workspace(bug) as ws:
             ws.write(source)
-            rc, out, err = run(["compile", "-w", str(ws.root)], self.config.compile_timeout)
-            if rc != 0:
-                text = ANT_PREFIX.sub("", out + "\n" + err)
+            res = run(["compile", "-w", str(ws.root)], self.config.compile_timeout)
+            if res.returncode != 0 or res.timed_out:
+                text = ANT_PREFIX.sub("", res.output)
                 errors = fparse.parse_javac(text)
-                detail = "defects4j compile timed out" if rc is None else ("" if errors else text.strip()[-500:])
+                detail = "defects4j compile timed out" if res.timed_out else ("" if errors else text.strip()[-500:])
                 return Outcome("compile-error", tuple(errors), code, time.monotonic() - started, detail)
             budget = self.config.test_timeout * (count_tests(ws.root, bug.test_roots) + 1) + 60
-            rc, out, err = run(["test", "-w", str(ws.root)], budget)
+            res = run(["test", "-w", str(ws.root)], budget)
             seconds = time.monotonic() - started
-            if rc is None:
+            if res.timed_out:
                 return Outcome("timeout", (fparse.TestTimeout("defects4j test", budget),), code, seconds,
                                f"defects4j test ran over {budget:g}s")
             report = ws.root / "failing_tests"
             found = fparse.parse_failing_tests(report.read_text(encoding="utf-8", errors="replace")) \
                 if report.is_file() else []
-            if found or rc != 0:
+            if found or res.returncode != 0:
                 return Outcome("test-failure", tuple(found), code, seconds,
-                               "" if found else (err or out).strip()[-500:])
+                               "" if found else res.output.strip()[-500:])
             return Outcome("plausible", (), code, seconds)
