@@ -37,9 +37,9 @@ from agent.models import ask
 from agent.ui.report import first_failure
 from sessions.transcript import open_append
 
-CSV_COLUMNS = ("bug", "candidate", "conversation", "round", "sample", "phase", "outcome", "same_as", "exact",
-               "ast_match", "lines_changed", "tokens_changed", "fix_distance", "seconds", "cached", "failure",
-               "session")
+CSV_COLUMNS = ("bug", "candidate", "round", "sample", "outcome", "seconds", "cached", "failure", "session",
+               "conversation", "phase", "same_as", "exact", "ast_match", "lines_changed", "tokens_changed",
+               "fix_distance")
 
 
 class Stopped(LoopEnd):
@@ -68,6 +68,7 @@ class BatchResult:
     per_bug: dict
     results: dict  # bug -> plausible | exhausted | budget | error | ...
     usage: dict  # bug -> {model_s, prompt_tokens, completion_tokens, cost} (what was reported)
+    evidence: dict = field(default_factory=dict)  # bug -> Counter of patches, evidence, ast-match, exact
 
     @property
     def errors(self) -> list[str]:
@@ -154,12 +155,18 @@ def finished(rows: list[dict]) -> tuple[dict[str, dict], list[dict]]:
 
 
 def counts_per_bug(done: dict[str, dict], rows: list[dict]) -> dict[str, Counter]:
-    """Outcome counts per bug; for distinct plausible patches (not ``same_as`` an earlier one) also ``patches``,
-    ``ast-match`` and ``exact`` (and ``evidence``: how many had a developer fix to compare with)."""
+    per_bug = {b: Counter() for b in done}
+    for r in rows:
+        per_bug[r["bug"]][r["outcome"]] += 1
+    return per_bug
+
+
+def evidence_per_bug(done: dict[str, dict], rows: list[dict]) -> dict[str, Counter]:
+    """Per bug, its distinct plausible patches (not ``same_as`` an earlier one): ``patches``, and of those
+    ``evidence`` (compared with a developer fix), ``ast-match`` and ``exact``."""
     per_bug = {b: Counter() for b in done}
     for r in rows:
         c = per_bug[r["bug"]]
-        c[r["outcome"]] += 1
         if r["outcome"] == "plausible" and not r.get("same_as"):
             c["patches"] += 1
             if r.get("exact") is not None:
@@ -449,7 +456,8 @@ def run_bugs(bugs, model, model_spec: str, validator_factory, config: LoopConfig
                 ids = {b.id for b in bugs}
                 summary = BatchResult({b: c for b, c in counts_per_bug(done, rows).items() if b in ids},
                                       {b: d.get("result", "") for b, d in done.items() if b in ids},
-                                      {b: d.get("usage") or {} for b, d in done.items() if b in ids})
+                                      {b: d.get("usage") or {} for b, d in done.items() if b in ids},
+                                      {b: c for b, c in evidence_per_bug(done, rows).items() if b in ids})
     return summary or BatchResult(per_bug, results_of, usage_of)
 
 
@@ -478,4 +486,5 @@ def merge(paths: list[str], out: str | Path) -> tuple[BatchResult, list[str]]:
     write_clean(out, all_done, all_rows)
     write_reports(out, all_done, all_rows)
     return BatchResult(counts_per_bug(all_done, all_rows), {b: d.get("result", "") for b, d in all_done.items()},
-                       {b: d.get("usage") or {} for b, d in all_done.items()}), warnings
+                       {b: d.get("usage") or {} for b, d in all_done.items()},
+                       evidence_per_bug(all_done, all_rows)), warnings

@@ -34,7 +34,7 @@ def report_batch(con, result, out: Path, what: str, title: str = "Outcomes per b
 
     from agent.ui.report import summary_table, usage_text
 
-    con.print(summary_table(result.per_bug, title, result.results, result.usage))
+    con.print(summary_table(result.per_bug, title, result.results, result.usage, result.evidence))
     total: Sum = Sum()
     for u in result.usage.values():
         total.update({k: v for k, v in u.items() if isinstance(v, (int, float))})
