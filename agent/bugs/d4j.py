@@ -164,6 +164,18 @@ def export(prop: str, workdir: Path) -> str:
         target.unlink(missing_ok=True)
 
 
+def recorded(root: Path) -> dict[str, str]:
+    """The exports ``defects4j checkout`` already wrote into ``defects4j.build.properties`` (each ``defects4j
+    export`` is an Ant run of seconds): source and test folders and the triggering tests."""
+    from agent.bugs.antbuild import read_properties
+    path = root / "defects4j.build.properties"
+    props = read_properties(path.read_text(encoding="utf-8", errors="replace")) if path.is_file() else {}
+    out = {p: props[f"d4j.{p}"] for p in ("dir.src.classes", "dir.src.tests") if props.get(f"d4j.{p}")}
+    if "d4j.tests.trigger" in props:
+        out["tests.trigger"] = "\n".join(t for t in props["d4j.tests.trigger"].split(",") if t.strip())
+    return out
+
+
 def checkout(project: str, number: int, work: Path) -> tuple[Path, dict]:
     """The bug's buggy checkout and its cached facts (exports and source patch), made on first use."""
     target = work / f"{project}-{number}b"
@@ -184,7 +196,8 @@ def checkout(project: str, number: int, work: Path) -> tuple[Path, dict]:
     target.parent.mkdir(parents=True, exist_ok=True)
     call(["checkout", "-p", project, "-v", f"{number}b", "-w", str(target)])
     call(["compile", "-w", str(target)])  # builds what the exported classpath names (and checks the checkout)
-    facts = {"version": CACHE_VERSION, "exports": {p: export(p, target) for p in EXPORTS},
+    known = recorded(target)
+    facts = {"version": CACHE_VERSION, "exports": {p: known[p] if p in known else export(p, target) for p in EXPORTS},
              "patch": patch.read_text(encoding="utf-8", errors="replace")}
     tmp = cache.with_suffix(".tmp")
     tmp.write_text(json.dumps(facts), encoding="utf-8")
@@ -224,7 +237,8 @@ def load_bug(bug_id: str, work: Path) -> Bug:
         "description": f"Defects4J {project}-{number}",
         "javac_options": settings.javac_options(),
         "jvm_options": [f"--add-opens={p}=ALL-UNNAMED" for p in OPENS] if old else [],
-        "test_classes": lines(exports["tests.all"]),  # the classes Defects4J's own build runs
+        # the test classes Defects4J's own build runs (its per-project selection), as file patterns
+        "test_include": [c.replace(".", "/") + ".java" for c in lines(exports["tests.all"])],
         "d4j": info}
     if info["single_function"] and found.fixed_method:
         entry["fixed_method"] = found.fixed_method
