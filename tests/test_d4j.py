@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 STANDIN = r'''#!PYTHON
 """Stand-in for the `defects4j` command (tests only): checkout/export/compile/test over sample bug copies."""
-import json, os, re, shutil, subprocess, sys
+import json, os, re, shutil, subprocess, sys, time
 from pathlib import Path
 
 HOME = Path(__file__).resolve().parents[2]
@@ -87,6 +87,7 @@ elif cmd == "export":
         print(values[opt("-p")], end="")
 elif cmd == "compile":
     w = Path(opt("-w"))
+    time.sleep(float(os.environ.get("STANDIN_COMPILE_SECONDS", "0")))  # a build on a busy machine
     javac(str(w / "build/classes"), CONF["junit"], [w / "src/main/java", w / "src/test/java"])  # one javac: fast
 elif cmd == "test":
     w = Path(opt("-w"))
@@ -249,6 +250,11 @@ def test_d4j_bug_located_loaded_and_validated(standin, sample_bugs, monkeypatch)
     assert broken.kind == "compile-error" and broken.failures[0].line == 14 and "';' expected" in \
         broken.failures[0].message
     assert v.validate(bug, Candidate(bug.fixed_method)).kind == "plausible"
+    # a `defects4j compile` that runs over its budget (3 x --compile-timeout) is a timeout, not a compile error
+    monkeypatch.setenv("STANDIN_COMPILE_SECONDS", "30")
+    slow = d4j.D4JValidator(ValidationConfig(compile_timeout=0.5)).validate(bug, Candidate(bug.fixed_method))
+    assert (slow.kind, slow.detail) == ("timeout", "defects4j compile ran over 1.5s") and slow.seconds < 20
+    monkeypatch.delenv("STANDIN_COMPILE_SECONDS")
     with pytest.raises(d4j.UserError, match="Defects4J checkouts only"):
         v.validate(sample, Candidate(sample.fixed_method))
 

@@ -286,6 +286,7 @@ def load_bugs(bugs_arg: str | None, ids: list[str] | None, *, work: str | Path |
 
 
 ANT_PREFIX = re.compile(r"^\s*\[javac\] ?", re.MULTILINE)
+COMPILE_RUNS = 3  # `defects4j compile` is an Ant start and two javac runs (sources, tests): 3x javac's timeout
 
 
 class D4JValidator:
@@ -309,12 +310,16 @@ class D4JValidator:
         source, code = patched
         with Workspace(bug) as ws:
             ws.write(source)
-            res = run(["compile", "-w", str(ws.root)], self.config.compile_timeout)
-            if res.returncode != 0 or res.timed_out:
+            budget = COMPILE_RUNS * self.config.compile_timeout
+            res = run(["compile", "-w", str(ws.root)], budget)
+            if res.timed_out:  # a slow build is no compile error
+                return Outcome("timeout", (fparse.TestTimeout("defects4j compile", budget),), code,
+                               time.monotonic() - started, f"defects4j compile ran over {budget:g}s")
+            if res.returncode != 0:
                 text = ANT_PREFIX.sub("", res.output)
                 errors = fparse.parse_javac(text)
-                detail = "defects4j compile timed out" if res.timed_out else ("" if errors else text.strip()[-500:])
-                return Outcome("compile-error", tuple(errors), code, time.monotonic() - started, detail)
+                return Outcome("compile-error", tuple(errors), code, time.monotonic() - started,
+                               "" if errors else text.strip()[-500:])
             budget = self.config.test_timeout * (count_tests(ws.root, bug.test_roots) + 1) + 60
             res = run(["test", "-w", str(ws.root)], budget)
             seconds = time.monotonic() - started
