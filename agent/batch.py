@@ -118,9 +118,8 @@ class ResultsFile:
 
 
 def result_row(bug_id: str, candidate: str, outcome, **extra) -> dict:
-    from agent.validation.cache import HIT
     return {"bug": bug_id, "candidate": candidate, "outcome": outcome.kind, "seconds": round(outcome.seconds, 3),
-            "failure": first_failure(outcome), "cached": outcome.detail.startswith(HIT), "code": outcome.code,
+            "failure": first_failure(outcome), "cached": outcome.cached, "code": outcome.code,
             **extra}
 
 
@@ -245,6 +244,9 @@ class PerThread:
 
     def validate(self, bug, candidate):
         return self.get().validate(bug, candidate)
+
+    def run_prepared(self, bug, prepared, started=None):
+        return prepared.run_on(self.get(), bug, started)
 
     def close(self) -> None:
         with self._lock:

@@ -20,9 +20,9 @@ def cmd_run(args) -> int:
 
     config, vconfig = from_args(LoopConfig, args), from_args(ValidationConfig, args)
     batch = from_args(BatchConfig, args)
-    bugs = load_bugs(args)
-    model = load_model(args.model)
     con = console()
+    bugs = preflight(load_bugs(args), vconfig, con)
+    model = load_model(args.model)
     result = run_bugs(bugs, model, args.model, lambda: make_validator(vconfig), config,
                       sessions_dir=args.sessions_dir, results=args.out, console=con, batch=batch, validation=vconfig)
     return report_batch(con, result, Path(args.out), "per-candidate results")
@@ -46,6 +46,39 @@ def report_batch(con, result, out: Path, what: str, title: str = "Outcomes per b
                   "transcripts' end events)", markup=False)
         return 1
     return 0
+
+
+def preflight(bugs: list, vconfig, con) -> list:
+    """The bugs that pass the pre-flight (``agent.validation.preflight``); the others are reported and dropped."""
+    from agent.validation.preflight import check_bugs
+    kept, _ = check_bugs(bugs, vconfig, lambda line: con.print(line, markup=False, highlight=False))
+    if not kept:
+        raise UserError("no bug passed the pre-flight check (reasons above); fix the manifest or use --no-preflight")
+    return kept
+
+
+def cmd_check(args) -> int:
+    """``repairchat check``: the pre-flight of every bug, as a table; exit 1 when a bug fails it."""
+    from rich.table import Table
+
+    from agent.ui.report import console
+    from agent.validation.preflight import cached_check
+    from agent.validation.validate import ValidationConfig
+
+    vconfig, con = from_args(ValidationConfig, args), console()
+    table = Table(title="pre-flight")
+    for col in ("bug", "result", "test classes", "selected", "broken tests", "seconds", "reason"):
+        table.add_column(col)
+    failed = 0
+    for bug in load_bugs(args):
+        r = cached_check(bug, vconfig)
+        failed += not r.ok
+        table.add_row(bug.id, "ok" if r.ok else "FAILED", str(len(r.test_classes)),
+                      "all" if r.selected is None else str(len(r.selected)),
+                      ", ".join(r.broken) or ("-" if r.fixed_checked else "(no fix known)"),
+                      f"{r.seconds:.1f}", r.reason)
+    con.print(table)
+    return 1 if failed else 0
 
 
 def cmd_merge(args) -> int:
@@ -102,20 +135,31 @@ def cmd_validate(args) -> int:
     from agent.bugs.d4j import local_id
     from agent.evidence import row_columns
     from agent.ui.report import candidates_table, console, summary_table
+    from agent.validation.cache import CachingValidator
     from agent.validation.validate import Candidate, ValidationConfig, make_validator
 
     rows = read_candidates(args.candidates)
     args.ids = sorted({r["bug"] for r in rows})
-    bugs = {b.id: b for b in load_bugs(args)}
-    validator = make_validator(from_args(ValidationConfig, args))
-    out, con = ResultsFile(args.out), console()
+    vconfig, con = from_args(ValidationConfig, args), console()
+    bugs = {b.id: b for b in preflight(load_bugs(args), vconfig, con)}
+    skipped = [r for r in rows if local_id(r["bug"]) not in bugs]
+    if skipped:
+        con.print(f"{len(skipped)} candidate(s) of bugs that failed the pre-flight are not validated")
+    out = ResultsFile(args.out)
     per_bug: dict[str, list] = defaultdict(list)
-    for row in track(rows, description="validating", console=con):
-        bug = bugs[local_id(row["bug"])]  # d4j:Lang-1 is the bug Lang-1
-        outcome = validator.validate(bug, Candidate(row["text"], row["kind"]))
-        per_bug[bug.id].append((str(row["candidate"]), outcome))
-        out.write(result_row(bug.id, str(row["candidate"]), outcome, kind=row["kind"], **row_columns(bug, outcome)))
-    out.close()
+    # the normalised-patch cache, as `run` uses it (token-equal patches validated once); closed with the validator
+    with CachingValidator(make_validator(vconfig)) as validator:
+        try:
+            for row in track([r for r in rows if local_id(r["bug"]) in bugs], description="validating", console=con):
+                bug = bugs[local_id(row["bug"])]  # d4j:Lang-1 is the bug Lang-1
+                outcome = validator.validate(bug, Candidate(row["text"], row["kind"]))
+                per_bug[bug.id].append((str(row["candidate"]), outcome))
+                out.write(result_row(bug.id, str(row["candidate"]), outcome, kind=row["kind"],
+                                     **row_columns(bug, outcome)))
+        finally:
+            out.close()
+    if validator.hits:
+        con.print(f"{validator.hits} candidate(s) were token-equal to an earlier one and not validated again")
     for bug_id, results in per_bug.items():
         con.print(candidates_table(bug_id, results))
     con.print(summary_table({b: Counter(o.kind for _, o in r) for b, r in per_bug.items()}))
@@ -166,9 +210,7 @@ def cmd_serve(args) -> int:
 def build_parser() -> argparse.ArgumentParser:
     from agent.batch import BatchConfig
     from agent.loop import LoopConfig
-    from agent.validation.validate import VALIDATORS, ValidationConfig
-
-    VALIDATORS.setdefault("d4j", "agent.bugs.d4j:D4JValidator")  # `defects4j compile` + `defects4j test`
+    from agent.validation.validate import ValidationConfig
 
     parser = argparse.ArgumentParser(prog="repairchat", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -210,6 +252,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default=".repairchat/validate-results.jsonl", help="results JSONL")
     add_dataclass_flags(p, ValidationConfig)
     p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("check", help="pre-flight of bugs: the buggy version compiles and fails its failing tests, "
+                                     "the fix (when known) passes; broken tests found")
+    add_bug_flags(p)
+    add_dataclass_flags(p, ValidationConfig)
+    p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("replay", help="rerun a transcript through the loop (golden test), re-validate its patches, "
                                       "or continue it with a live model")

@@ -29,18 +29,19 @@ def broken(method: str) -> str:
 
 def examples(bugs: list[Bug], validator) -> list[tuple[list[dict], str]]:
     """(chat so far, reply to learn) pairs, built with the real prompts and real validation feedback."""
-    from agent import prompts
+    from agent import styles
     from agent.validation.validate import Candidate
 
     out = []
     for bug in bugs:
-        failures = validator.validate(bug, Candidate(prompts.method_context(bug)[0])).failures
-        first = prompts.initial_messages(bug, "chat", failures)
+        failures = validator.validate(bug, Candidate(styles.method_context(bug)[0])).failures
+        chat = styles.STYLES["chat"]
+        first = chat.first_messages(bug, failures)
         if bug.id not in MULTI_TURN:
             out.append((first, answer(bug.fixed_method)))
             continue
         wrong = answer(broken(bug.fixed_method))
-        feedback = prompts.feedback_message(validator.validate(bug, Candidate(wrong, "reply")))
+        feedback = chat.feedback_message(validator.validate(bug, chat.candidate(wrong)))
         out.append((first, wrong))
         out.append((first + [{"role": "assistant", "content": wrong}, feedback], answer(bug.fixed_method)))
     return out
@@ -53,7 +54,7 @@ def samples_key() -> str:
     for p in sorted(root.rglob("*")):
         if p.is_file() and p.suffix in (".java", ".jsonl"):
             h.update(str(p.relative_to(root)).encode() + p.read_bytes())
-    for module in ("prompts.py", "demo.py"):
+    for module in ("styles.py", "demo.py"):
         h.update((Path(__file__).parent / module).read_bytes())
     return h.hexdigest()[:16]
 

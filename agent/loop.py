@@ -27,7 +27,7 @@ from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache
 from typing import Callable
 
-from agent import prompts
+from agent import styles
 from agent.bugs import Bug
 from agent.models import ask
 from agent.validation.validate import Candidate, Outcome, Validator
@@ -71,8 +71,7 @@ class LoopConfig:
     def __post_init__(self):
         if self.rounds < 1 or self.samples < 1:
             raise ValueError("rounds and samples must be at least 1")
-        if self.style not in prompts.STYLES:
-            raise ValueError(f"style must be one of {', '.join(prompts.STYLES)}")
+        styles.get(self.style)
         if self.feedback_chars < 100 or self.reply_chars < 100:
             raise ValueError("feedback-chars and reply-chars must be at least 100")
         if self.bug_seconds < 0 or self.tries < 0 or self.variants < 0:
@@ -144,12 +143,12 @@ def assistant_text(attempt: Attempt, limit: int) -> str:
     return attempt.reply[:limit] + f"\n[... {len(attempt.reply) - limit} more characters cut]"
 
 
-def feedback_message(outcome: Outcome, limit: int) -> dict:
-    """The user turn about a failed reply. Why extraction abstained (``prose``, ``no-match``) is repairchat's
-    internal reason code, for transcripts and tables, not for the model."""
+def feedback_message(outcome: Outcome, limit: int, style: "styles.Style | None" = None, bug: Bug | None = None) -> dict:
+    """The user turn about a failed reply (in ``style``, default chat). Why extraction abstained (``prose``,
+    ``no-match``) is repairchat's internal reason code, for transcripts and tables, not for the model."""
     if outcome.kind == "extract-failed":
         outcome = Outcome(outcome.kind, outcome.failures, outcome.code, outcome.seconds)
-    return prompts.feedback_message(outcome, limit)
+    return (style or styles.STYLES["chat"]).feedback_message(outcome, limit, bug)
 
 
 def method_text(code: str | None) -> str | None:
@@ -168,6 +167,8 @@ class RepairSession:
                  transcript=None, on_attempt: Callable[[Bug, Attempt], None] | None = None):
         self.bug, self.model, self.validator = bug, model, validator
         self.config = config or LoopConfig()
+        self.style = styles.get(self.config.style)
+        styles.check_model(model, self.style)
         self.transcript, self.on_attempt = transcript, on_attempt
         self.state = State()
         self.started = time.monotonic()
@@ -198,8 +199,8 @@ class RepairSession:
             failures: tuple = ()
             if self.config.show_original_failure and self.config.style == "chat":
                 failures = self.validator.validate(self.bug,
-                                                   Candidate(prompts.method_context(self.bug)[0])).failures
-            self._first = prompts.initial_messages(self.bug, self.config.style, failures)
+                                                   Candidate(styles.method_context(self.bug)[0])).failures
+            self._first = self.style.first_messages(self.bug, failures)
         for m in self._first:
             self.add(dict(m))
 
@@ -279,10 +280,9 @@ class RepairSession:
         completion = ask(self.model, chat(self.messages[self.state.start:]), n)
         self.count_usage(completion)
         self.state.round = number
-        kind = "fill-reply" if self.config.style == "fill" else "reply"
         turn: list[Attempt] = []
         for i, reply in enumerate(completion.texts[:n]):
-            outcome = self.validator.validate(self.bug, Candidate(reply, kind))
+            outcome = self.validator.validate(self.bug, self.style.candidate(reply))
             attempt = self.known(Attempt(number, i, reply, outcome, self.state.conversation, phase))
             turn.append(attempt)
             self.record(attempt, completion, first=i == 0)
@@ -307,7 +307,7 @@ class RepairSession:
         left = self.tries_left()
         if self.round >= self.config.rounds or (left is not None and left <= 0):
             raise Exhausted()
-        self.add(feedback_message(chosen.outcome, self.config.feedback_chars))
+        self.add(feedback_message(chosen.outcome, self.config.feedback_chars, self.style, self.bug))
         return turn
 
     def known(self, attempt: Attempt) -> Attempt:
@@ -332,8 +332,8 @@ class RepairSession:
                 raise OutOfBudget()
             last = self.state.outcome
             failed = last is not None and not last.plausible
-            self.add(prompts.variants_message([method_text(a.outcome.code) or "" for a in self.patches],
-                                              feedback_message(last, self.config.feedback_chars) if failed else None))
+            feedback = feedback_message(last, self.config.feedback_chars, self.style, self.bug) if failed else None
+            self.add(self.style.variants_message([method_text(a.outcome.code) or "" for a in self.patches], feedback))
             self._ask(self.round + 1, self.config.samples, "variant")
         raise Plausible()
 
@@ -341,7 +341,7 @@ class RepairSession:
         """Answer a turn that ended the loop (out of rounds) with its feedback, so the chat can go on."""
         if self.messages and self.messages[-1]["role"] == "assistant" and self.state.outcome is not None \
                 and not self.state.outcome.plausible:
-            self.add(feedback_message(self.state.outcome, self.config.feedback_chars))
+            self.add(feedback_message(self.state.outcome, self.config.feedback_chars, self.style, self.bug))
 
     def count_usage(self, completion) -> None:
         self.last_usage = {"model_s": round(completion.seconds, 3),

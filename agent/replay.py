@@ -26,7 +26,8 @@ def session_bug(events: list[dict], path) -> Bug:
 
 
 def candidate_kind(events: list[dict]) -> str:
-    return "fill-reply" if (events[0].get("loop") or {}).get("style") == "fill" else "reply"
+    from agent import styles
+    return styles.get((events[0].get("loop") or {}).get("style") or "chat").candidate_kind
 
 
 def revalidate(events: list[dict], path, validator) -> list[tuple[dict, Outcome]]:
@@ -91,10 +92,64 @@ def revalidate_report(events, path, validator) -> int:
     return 1 if differ else 0
 
 
+class Recorder:
+    """What a rerun writes, collected through the transcript's writer interface (nothing is written)."""
+
+    def __init__(self):
+        self.messages: list[tuple[str, str]] = []
+        self.replies: list[tuple[int, int, str]] = []
+
+    def message(self, role: str, content: str, round: int = 0, conversation: int = 1) -> None:
+        self.messages.append((role, content))
+
+    def reply(self, event) -> None:
+        self.replies.append((event.round, event.sample, event.outcome["kind"]))
+
+    def action(self, name: str, **fields) -> None:
+        pass
+
+    def end(self, result: str, rounds: int = 0, error: str = "") -> None:
+        pass
+
+
+REPL_ACTIONS = ("run", "say", "apply", "test", "undo", "redo")
+
+
+def drive_repl(events: list[dict], session_args: tuple) -> None:
+    """Rerun a REPL session: its recorded commands (/run, messages, /apply, /test, /undo, /redo) against the
+    REPL's own ``Commands`` with the recorded replies as the model."""
+    import io
+
+    from rich.console import Console
+
+    from agent.ui.repl import Commands, ReplIO
+    bug, model, validator, config, recorder = session_args
+    cmds = Commands(bug, model, "replay", validator, ReplIO(Console(file=io.StringIO())), config, recorder)
+    cmds.session.start()
+    for e in events:
+        if e["type"] != "action" or e["name"] not in REPL_ACTIONS:
+            continue
+        name = e["name"]
+        if name == "run":
+            cmds.cmd_run()
+        elif name == "say":
+            cmds.say(str(e.get("text", "")))
+        elif name == "apply":
+            cmds.checkpoint("apply")
+            cmds.session.state.code, cmds.session.state.outcome = e.get("code"), None
+        elif name == "test":
+            cmds.cmd_test()
+        else:
+            getattr(cmds, "cmd_" + name)()
+
+
 def golden(events: list[dict], path, validator):
-    """Rerun the conversation through the loop with the recorded replies as the model.
+    """Rerun the conversation with the recorded replies as the model: through the loop, or, for a REPL session,
+    through the REPL's commands as recorded.
 
     Returns (rows of (round, sample, recorded kind | None, new kind | None), messages that differ, note)."""
+    from itertools import zip_longest
+
     from agent.history import loop_config
     from agent.loop import RepairSession
     from agent.models.replay import ReplayModel
@@ -103,19 +158,20 @@ def golden(events: list[dict], path, validator):
     config = loop_config(events)
     config.rounds = max([config.rounds] + [e["round"] for e in events  # --continue'd (variant turns aside)
                                            if e["type"] == "reply" and e.get("phase", "repair") == "repair"])
-    session = RepairSession(bug, ReplayModel(events, str(path)), validator, config)
+    model, recorder = ReplayModel(events, str(path)), Recorder()
     note = ""
     try:
-        session.run()
+        if any(e["type"] == "action" and e["name"] in REPL_ACTIONS for e in events):
+            drive_repl(events, (bug, model, validator, config, recorder))
+        else:
+            RepairSession(bug, model, validator, config, recorder).run()
     except UserError as e:
         note = str(e)
-    recorded = {(e.get("conversation", 1), e["round"], e.get("sample", 0)): e["outcome"]["kind"]
-                for e in events if e["type"] == "reply"}
-    new = {(a.conversation, a.round, a.sample): a.outcome.kind for a in session.attempts}
-    rows = [(r if c == 1 else f"{r} (conversation {c})", s, recorded.get((c, r, s)), new.get((c, r, s)))
-            for c, r, s in sorted(set(recorded) | set(new))]
+    recorded = [(e["round"], e["sample"], e["outcome"]["kind"]) for e in events if e["type"] == "reply"]
+    rows = [(old or new)[:2] + (old[2] if old else None, new[2] if new else None)  # type: ignore[index]
+            for old, new in zip_longest(recorded, recorder.replies)]
     old_msgs = [(e["role"], e["content"]) for e in events if e["type"] == "message"]
-    new_msgs = [(m["role"], m["content"]) for m in session.messages]
+    new_msgs = recorder.messages
     differ_msgs = sum(a != b for a, b in zip(old_msgs, new_msgs)) + abs(len(old_msgs) - len(new_msgs))
     return rows, differ_msgs, note
 

@@ -5,7 +5,8 @@
 
 A tiny Llama (built locally, ``finetune.tiny``) is trained with LoRA for one epoch over the same synthetic
 IR4xOR2-shaped examples (prompt/completion windows of the shipped Java corpus, lognormal lengths like Megadiff
-functions: many short, a long tail) in both batch orders, using the training code's own collator and loss. Each mode
+functions: many short, a long tail) in both batch orders (a random permutation, or the Trainer's ``LengthGroupedSampler`` that ``group_by_length``
+selects), using the training code's own collator and loss. Each mode
 runs in a fresh subprocess so its peak memory is its own: peak RSS (``ru_maxrss``) on CPU, also as growth over
 the RSS after loading the model, and peak allocated CUDA memory on GPU. tokens/s counts real (non-padding) tokens of forward + backward + optimizer step, best of
 ``--repeats`` epochs.
@@ -64,7 +65,9 @@ def run_mode(mode: str, args: dict, base: str, queue) -> None:
     import torch
     _quiet()
 
-    from finetune.collate import length_grouped_batches, pad_collate, padded_batches, to_tensors
+    from transformers.trainer_pt_utils import LengthGroupedSampler
+
+    from finetune.collate import pad_collate, to_tensors
     from finetune.config import TrainConfig
     from finetune.models import load_tokenizer
     from finetune.train import build_model, completion_loss
@@ -77,8 +80,11 @@ def run_mode(mode: str, args: dict, base: str, queue) -> None:
     model.train()
     opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-4)
     lengths = [len(e["input_ids"]) for e in examples]
-    order = (length_grouped_batches(lengths, args["batch_size"], seed=args["seed"]) if mode == "length-grouped"
-             else padded_batches(len(examples), args["batch_size"], seed=args["seed"]))
+    # the batch orders training uses: the Trainer's LengthGroupedSampler (group_by_length) or a random permutation
+    gen = torch.Generator().manual_seed(args["seed"])
+    idx = (list(LengthGroupedSampler(args["batch_size"], lengths=lengths, generator=gen)) if mode == "length-grouped"
+           else torch.randperm(len(examples), generator=gen).tolist())
+    order = [idx[i:i + args["batch_size"]] for i in range(0, len(idx), args["batch_size"])]
 
     def step(batch_ids):
         batch = {k: v.to(device) for k, v in to_tensors(pad_collate([examples[i] for i in batch_ids],

@@ -7,10 +7,10 @@ happens inside the function that needs it.
 Modules:
   ``finetune.config``   dataclass configs (TrainConfig, DataConfig, GenerateConfig, MergeConfig) + loaders
   ``finetune.tiny``     build a tiny tokenizer + Llama model (``build_tiny``)
-  ``finetune.data``     IR4xOR2 construction (Megadiff diffs, Defects4J manifests, Juliet pairs), splits, IO
+  ``finetune.data``     IR4xOR2 construction through the fill prompt style (Megadiff diffs, Defects4J manifests, Juliet pairs), splits, IO
   ``finetune.collate``  label masking, padding collator, length-grouped batching, chat segments
   ``finetune.stats``    dataset statistics table + token-length histogram
-  ``finetune.train``    the training loop (plain torch + accelerate; CPU-testable)
+  ``finetune.train``    training on transformers' Trainer with repairchat's examples, collator and callbacks
   ``finetune.merge``    merge a LoRA adapter into its base
   ``finetune.generate`` batched beam-search candidate generation -> candidates JSONL
   ``finetune.demo``     ``ensure_demo_model``: a cached tiny model that memorises given chats
@@ -18,6 +18,6 @@ Modules:
   ``finetune.testing``  tiny base model + trained LoRA adapter shared by tests and benchmarks (built once)
 """
 
-FILL_ME = "<FILL_ME>"
+from agent.styles import FILL_ME  # the prompt styles own the marker
 
 __all__ = ["FILL_ME"]

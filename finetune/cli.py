@@ -75,7 +75,7 @@ def cmd_data(args) -> int:
         raise UserError("no data sources; pass --megadiff/--juliet/--manifests/--transcripts FILE (or a config)")
     tok = _tokenizer(cfg.tokenizer)
     ds = build_dataset(cfg.megadiff, cfg.juliet, cfg.manifests, tok, cfg.max_tokens, cfg.dev_fraction, cfg.seed,
-                       transcripts=cfg.transcripts, chat=cfg.chat)
+                       transcripts=cfg.transcripts, cache_dir=cfg.cache_dir)
     out = Path(cfg.out_dir)
     write_jsonl(out / "train.jsonl", ds["train"])
     write_jsonl(out / "dev.jsonl", ds["dev"])

@@ -1,4 +1,4 @@
-"""Label masking, padding collator, length-grouped batching and chat segmentation.
+"""Label masking, the padding collator and chat segmentation (batch order and length grouping: the Trainer's).
 
 Small top-level functions over plain Python lists (tested with hand-written examples, like trl's
 ``DataCollatorForLanguageModeling``); only ``to_tensors`` touches torch (lazily).
@@ -9,7 +9,6 @@ never merge with the completion's first token under BPE; generation feeds exactl
 """
 from __future__ import annotations
 
-import random
 from typing import Sequence
 
 IGNORE = -100
@@ -72,54 +71,34 @@ def to_tensors(batch: dict) -> dict:
     return {k: torch.tensor(v, dtype=torch.long) for k, v in batch.items()}
 
 
-def padded_batches(n: int, batch_size: int, seed: int = 0, shuffle: bool = True) -> list[list[int]]:
-    """Plain (random order) batches of indices."""
-    idx = list(range(n))
-    if shuffle:
-        random.Random(seed).shuffle(idx)
-    return [idx[i:i + batch_size] for i in range(0, n, batch_size)]
-
-
-def length_grouped_batches(lengths: Sequence[int], batch_size: int, seed: int = 0,
-                           mega_batch_mult: int = 50) -> list[list[int]]:
-    """Batches of similar length (like HF ``get_length_grouped_indices``): shuffle, cut into mega-batches of
-    ``mega_batch_mult * batch_size``, sort each by length (longest first), chunk, then shuffle the batches
-    (keeping the overall longest batch first so an out-of-memory shows at step one)."""
-    rng = random.Random(seed)
-    idx = list(range(len(lengths)))
-    rng.shuffle(idx)
-    mega = max(1, mega_batch_mult) * batch_size
-    batches: list[list[int]] = []
-    for m in range(0, len(idx), mega):
-        group = sorted(idx[m:m + mega], key=lambda i: -lengths[i])
-        batches += [group[i:i + batch_size] for i in range(0, len(group), batch_size)]
-    if not batches:
-        return []
-    longest = max(range(len(batches)), key=lambda b: max(lengths[i] for i in batches[b]))
-    first = batches.pop(longest)
-    rng.shuffle(batches)
-    return [first] + batches
-
-
-def padding_waste(batches: Sequence[Sequence[int]], lengths: Sequence[int]) -> float:
-    """Fraction of padded positions over all batches."""
-    total = sum(len(b) * max(lengths[i] for i in b) for b in batches if b)
-    real = sum(lengths[i] for b in batches for i in b)
-    return 0.0 if total == 0 else 1 - real / total
-
-
-# --- tokenizer-dependent helpers ---------------------------------------------------------------------------
+# --- tokenizer-dependent helpers: the ids come from the prompt styles (agent.styles) ---------------------------
 
 def encode_prompt(tokenizer, prompt: str, add_bos: bool = True) -> list[int]:
-    """Ids of a raw (non-chat) prompt: ``[bos] + tokens(prompt)``; what generation feeds the model."""
-    ids = tokenizer.encode(prompt, add_special_tokens=False)
-    bos = getattr(tokenizer, "bos_token_id", None)
-    return ([bos] if add_bos and bos is not None else []) + ids
+    """Ids of a raw (non-chat) prompt: ``[bos] + tokens(prompt)`` (the fill style's rendering)."""
+    from agent.styles import raw_ids
+    return raw_ids(tokenizer, prompt, add_bos)
 
 
-def encode_prompt_completion(tokenizer, prompt: str, completion: str, max_length: int | None = None) -> dict:
-    """IR4xOR2 example: ``[bos] prompt | completion [eos]`` with loss on ``completion + eos`` only."""
-    p = encode_prompt(tokenizer, prompt)
+def chat_prompt(tokenizer, messages: list[dict]) -> str:
+    from agent.styles import chat_prompt as render
+    return render(tokenizer, messages)
+
+
+def record_messages(record: dict) -> list[dict]:
+    """The turns a record's prompt is made of: its chat, or one user turn holding a fill ``input``."""
+    if "messages" in record:
+        return list(record["messages"])
+    if "input" in record:
+        return [{"role": "user", "content": record["input"]}]
+    raise ValueError("record needs 'messages' or 'input' + 'output'")
+
+
+def encode_prompt_completion(tokenizer, prompt: str, completion: str, max_length: int | None = None,
+                             style: str = "fill") -> dict:
+    """A prompt/answer example: the style's prompt ids (fill: ``[bos] prompt``) | ``completion [eos]``, loss on
+    ``completion + eos`` only."""
+    from agent.styles import get
+    p = get(style).prompt_ids(tokenizer, [{"role": "user", "content": prompt}])
     c = tokenizer.encode(completion, add_special_tokens=False) + [tokenizer.eos_token_id]
     ids, labels = mask_labels(p, c)
     if max_length:
@@ -127,17 +106,9 @@ def encode_prompt_completion(tokenizer, prompt: str, completion: str, max_length
     return {"input_ids": ids, "labels": labels}
 
 
-def chat_prompt(tokenizer, messages: list[dict]) -> str:
-    """The generation prompt for ``messages`` (chat template with ``add_generation_prompt``)."""
-    if getattr(tokenizer, "chat_template", None):
-        return tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
-    text = "".join(f"{m['role']}: {m['content']}\n" for m in messages)  # template-less fallback
-    return (tokenizer.bos_token or "") + text + "assistant: "
-
-
 def chat_segments(tokenizer, messages: list[dict]) -> list[tuple[str, bool]]:
-    """Split a rendered chat into ``(text, trainable)`` pieces: each assistant reply (content only; the eos
-    is appended as an id by ``encode_chat``, so the piece after a reply starts with the eos text) is trainable,
+    """Split a rendered chat into ``(text, is_assistant)`` pieces: each assistant reply (content only; the eos
+    is appended as an id by ``encode_chat``, so the piece after a reply starts with the eos text) is marked,
     everything else (system/user/feedback turns, template markers) is not. Trailing non-assistant turns are
     dropped (nothing to learn). Relies on the template rendering chat prefixes as text prefixes."""
     out: list[tuple[str, bool]] = []
@@ -154,13 +125,22 @@ def chat_segments(tokenizer, messages: list[dict]) -> list[tuple[str, bool]]:
     return out
 
 
-def encode_chat(tokenizer, messages: list[dict], max_length: int | None = None) -> dict:
-    """Multi-turn chat example: loss on every assistant turn (content + eos), none on the rest."""
+LOSS_ON = ("last", "all")
+
+
+def encode_chat(tokenizer, messages: list[dict], max_length: int | None = None, loss_on: str = "last") -> dict:
+    """Multi-turn chat example: loss on the last assistant turn (``loss_on="last"``: the accepted answer, not
+    the rejected attempts before it) or on every assistant turn (``"all"``); content + eos, none on the rest."""
+    if loss_on not in LOSS_ON:
+        raise ValueError(f"loss_on must be one of {', '.join(LOSS_ON)} (got {loss_on!r})")
     eos = tokenizer.eos_token
     segs: list[tuple[list[int], bool]] = []
-    for text, train in chat_segments(tokenizer, messages):
-        if train:
-            segs.append((tokenizer.encode(text, add_special_tokens=False) + [tokenizer.eos_token_id], True))
+    pieces = chat_segments(tokenizer, messages)
+    last = max((i for i, (_, a) in enumerate(pieces) if a), default=-1)
+    for i, (text, assistant) in enumerate(pieces):
+        if assistant:
+            ids = tokenizer.encode(text, add_special_tokens=False) + [tokenizer.eos_token_id]
+            segs.append((ids, loss_on == "all" or i == last))
         else:
             if eos and text.startswith(eos):  # eos already emitted as the previous reply's last id
                 text = text[len(eos):]
@@ -173,10 +153,15 @@ def encode_chat(tokenizer, messages: list[dict], max_length: int | None = None) 
     return ex
 
 
-def encode_record(tokenizer, record: dict, max_length: int | None = None) -> dict:
-    """A data record -> example: ``{"messages": [...]}`` chats or ``{"input", "output"}`` IR4xOR2 pairs."""
+def encode_record(tokenizer, record: dict, max_length: int | None = None, loss_on: str = "last") -> dict:
+    """A data record -> example through its prompt style: ``{"messages": [...]}`` chats (chat style) or
+    ``{"input", "output"}`` pairs (fill style)."""
+    from agent.styles import style_of_record
+    style = style_of_record(record)
     if "messages" in record:
-        return encode_chat(tokenizer, record["messages"], max_length)
-    if "input" in record and "output" in record:
-        return encode_prompt_completion(tokenizer, record["input"], record["output"], max_length)
-    raise ValueError("record needs 'messages' or 'input' + 'output'")
+        if not style.template:
+            raise ValueError(f"a {style.name}-style record is an input/output pair, not a chat")
+        return encode_chat(tokenizer, record["messages"], max_length, loss_on)
+    if "output" not in record:
+        raise ValueError("record needs 'messages' or 'input' + 'output'")
+    return encode_prompt_completion(tokenizer, record["input"], record["output"], max_length, style.name)

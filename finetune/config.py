@@ -108,13 +108,14 @@ def _positive(obj, *names: str, allow_zero: bool = False) -> None:
 @dataclass
 class DataConfig(_Loadable):
     """Build IR4xOR2 train/dev JSONL from Megadiff-style diffs, Juliet pairs and Defects4J-style manifests."""
-    megadiff: list = _f([], "JSONL/parquet files of {id, diff} or {id, before, after} single-function changes")
+    megadiff: list = _f([], "Megadiff parquet shards (a file or a folder; columns buggy_function, fixed_function) "
+                            "or JSONL with those fields (or before/after)")
     juliet: list = _f([], "JSONL files of {id, cwe, bad, good} CWE method pairs (Juliet style)")
     manifests: list = _f([], "bug manifests (agent.bugs JSONL) whose entries carry location.lines + fixed_chunk")
     transcripts: list = _f([], "repairchat transcripts (files or folders): plausible sessions become multi-turn chats")
-    chat: bool = _f(False, "write IR samples as single-turn chats ({messages}) instead of {input, output}")
     tokenizer: str | None = _f(None, "tokenizer dir used to count tokens (None: whitespace/char estimate)")
-    max_tokens: int = _f(1024, "keep samples whose input and output each fit this many tokens")
+    max_tokens: int = _f(1024, "keep samples whose input and output together fit this many tokens")
+    cache_dir: str | None = _f(None, "datasets cache for the parquet shards' Arrow files (default: HF_DATASETS_CACHE)")
     dev_fraction: float = _f(0.1, "fraction of samples held out as the dev split")
     seed: int = _f(0, "seed of the train/dev shuffle")
     out_dir: str = _f("runs/data", "where train.jsonl, dev.jsonl and stats go")
@@ -154,15 +155,20 @@ class TrainConfig(_Loadable):
     group_by_length: bool = _f(True, "batch examples of similar length together (less padding)")
     eval_every: int = _f(50, "evaluate dev loss/perplexity every N optimizer steps (0: only at the end)")
     eval_batch_size: int = _f(8, "dev micro-batch size")
-    patience: int | None = _f(None, "early stopping: stop after this many evals without improvement (None: off)")
+    patience: int | None = _f(None, "early stopping: stop after this many evals without improvement (None: off); "
+                                    "the best adapter is loaded at the end and saved in OUTPUT_DIR")
     min_delta: float = _f(0.0, "early stopping: dev loss must drop by more than this to count as improvement")
-    save_every: int = _f(0, "write a resumable checkpoint every N optimizer steps (0: only at evals/end)")
+    save_every: int = _f(0, "write a resumable checkpoint every N optimizer steps (0: none; with a dev set "
+                            "checkpoints follow eval_every)")
     save_total_limit: int = _f(2, "keep at most this many checkpoints")
-    resume: str | None = _f(None, "checkpoint dir to resume from, or 'latest' (newest under OUTPUT_DIR)")
+    resume: str | None = _f(None, "checkpoint dir to resume from, or 'latest' (newest complete one under OUTPUT_DIR)")
     seed: int = _f(0, "random seed (model init of LoRA, shuffling, dropout)")
     max_grad_norm: float = _f(1.0, "gradient clipping norm (0: off)")
     progress: bool = _f(True, "show a rich progress bar")
-    mixed_precision: str = _f("no", "accelerate mixed precision: no | fp16 | bf16")
+    mixed_precision: str = _f("no", "mixed precision: no | fp16 | bf16 (bf16 for QLoRA on GPUs that have it)")
+    loss_on: str = _f("last", "multi-turn chats: loss on the last assistant turn (the accepted answer) or all")
+    deepspeed: str | None = _f(None, "DeepSpeed JSON config (finetune/deepspeed/zero2.json or zero3.json); needs "
+                                     "the deepspeed package and GPUs; see README for the QLoRA combinations")
 
     def __post_init__(self) -> None:
         _positive(self, "batch_size", "grad_accum", "max_length", "eval_batch_size", "lr")
@@ -176,6 +182,11 @@ class TrainConfig(_Loadable):
             raise UserError("TrainConfig: qlora needs lora_r > 0 (4-bit weights cannot be trained directly)")
         if self.mixed_precision not in ("no", "fp16", "bf16"):
             raise UserError(f"TrainConfig.mixed_precision must be no, fp16 or bf16 (got {self.mixed_precision!r})")
+        if self.loss_on not in ("last", "all"):
+            raise UserError(f"TrainConfig.loss_on must be last or all (got {self.loss_on!r})")
+        if self.deepspeed and not Path(self.deepspeed).is_file():
+            raise UserError(f"TrainConfig.deepspeed {self.deepspeed!r} not found; pass a DeepSpeed JSON config "
+                            f"(e.g. finetune/deepspeed/zero2.json)")
         if isinstance(self.target_modules, str):
             self.target_modules = [self.target_modules]
 

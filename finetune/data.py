@@ -1,15 +1,17 @@
-"""RepairLLaMA IR4xOR2 fine-tuning data.
+"""RepairLLaMA IR4xOR2 fine-tuning data, built with the fill prompt style of the loop (``agent.styles``).
 
-IR4 (input): the buggy function with the buggy chunk commented out (``// `` after the line's indentation) and a
-``<FILL_ME>`` line right after it. OR2 (output): the fixed chunk. The chunk spans the first to the last *changed*
-line of a single-hunk change: the buggy chunk is the removed lines (plus context lines between them), the fixed
-chunk the added lines (plus context between). Blank and comment-only lines are dropped from the changes and
-from inside the chunk; context outside the chunk is kept verbatim.
+IR4 (input): the buggy function, comments stripped and blank lines dropped (as RepairLLaMA does), dedented by its
+first line's indentation, with the buggy chunk commented out (``// `` after the line's indentation) and a
+``<FILL_ME>`` line right after it. OR2 (output): the fixed chunk. The chunk spans the first to the last changed
+line of the (normalised) buggy/fixed pair; context lines between changed lines belong to both. A manifest bug's
+input is exactly what ``repairchat run --style fill`` sends for it (``FillStyle.input_for``).
 
-Sources: Megadiff-style single-function unified diffs (``{"id", "diff"}`` or ``{"id", "before", "after"}``,
-JSONL or parquet), Defects4J-style manifest bugs (file + ``location.lines`` + ``fixed_chunk``), and Juliet-style
-CWE bad/good method pairs (comments and telltale names such as ``bad``, ``goodG2B``, ``CWE190_...`` scrubbed).
-Records are ``{"id", "input", "output", "source"}``; chats are ``{"id", "messages"}``.
+Sources: Megadiff's published parquet shards (columns ``diff``, ``is_single_chunk``, ``is_single_function``,
+``buggy_function``, ``fixed_function``; a folder of shards or files, read through ``datasets`` as memory-mapped
+Arrow) or JSONL with ``buggy_function``/``fixed_function`` (or ``before``/``after``); Defects4J-style manifest bugs
+(``location.lines`` + ``fixed_chunk``); Juliet-style CWE bad/good method pairs (comments and telltale names such
+as ``bad``, ``goodG2B``, ``CWE190_...`` scrubbed). Records are ``{"id", "input", "output", "source"}``;
+multi-turn transcript chats ``{"id", "bug", "messages", "source"}``.
 """
 from __future__ import annotations
 
@@ -20,12 +22,12 @@ import re
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Iterable, Iterator, Sequence
 
-from finetune import FILL_ME
+from agent.styles import STYLES, cloze, code_lines, dedent_chunk, dedent_first, indent_of, strip_comments
 from finetune.config import UserError
 
-Op = tuple[str, str]  # (" " | "-" | "+", line text without newline)
+FILL = STYLES["fill"]
 
 
 @dataclass(frozen=True)
@@ -43,113 +45,45 @@ class Sample:
         return d
 
 
-def is_noise(line: str) -> bool:
-    """Blank or comment-only Java line (``//``, ``/*``, `` * ``, ``*/``)."""
-    s = line.strip()
-    return not s or s.startswith(("//", "/*", "*/", "* ")) or s == "*"
+def normalise(function: str) -> list[str]:
+    """A function's code lines as the fill input shows them: dedented by its first line, comments stripped,
+    blank lines dropped, trailing blanks removed."""
+    return [ln for _, ln in code_lines(dedent_first(function.strip("\n")))]
 
 
-def parse_unified_diff(diff: str) -> list[Op] | None:
-    """Ops of a single-hunk unified diff; None when it has more than one hunk (not single-chunk)."""
-    ops: list[Op] = []
-    hunks = 0
-    for raw in diff.splitlines():
-        if hunks == 0 and not raw.startswith("@@"):
-            if raw.startswith(("diff --git", "index ", "--- ", "+++ ", "new file", "deleted file", "similarity",
-                               "old mode", "new mode", "rename ")):
-                continue  # file headers (inside a hunk "--- x" is a removed "-- x" line)
-        if raw.startswith("@@"):
-            hunks += 1
-            if hunks > 1:
-                return None
-            continue
-        if raw.startswith("\\"):  # "\ No newline at end of file"
-            continue
-        tag, text = (raw[:1], raw[1:]) if raw[:1] in (" ", "-", "+") else (" ", raw)
-        ops.append((tag, text))
-    return ops
-
-
-def ops_from_pair(before: str, after: str) -> list[Op]:
-    """Line ops turning ``before`` into ``after`` (difflib, full context)."""
-    a, b = before.splitlines(), after.splitlines()
-    ops: list[Op] = []
+def ir_from_pair(before: str, after: str) -> tuple[str, str] | str:
+    """IR4xOR2 of a buggy/fixed function pair, or the skip reason (``comment-only-change``: RepairLLaMA's
+    "bug fixing by modifying comments")."""
+    a, b = normalise(before), normalise(after)
+    if a == b:
+        return "comment-only-change"
+    ops: list[tuple[str, str]] = []
     for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
         if tag == "equal":
             ops += [(" ", t) for t in a[i1:i2]]
         else:
             ops += [("-", t) for t in a[i1:i2]] + [("+", t) for t in b[j1:j2]]
-    return ops
-
-
-def _indent(line: str) -> str:
-    return line[:len(line) - len(line.lstrip())]
-
-
-def comment_out(lines: Sequence[str]) -> list[str]:
-    """``    x = 1;`` -> ``    // x = 1;`` (indentation kept)."""
-    return [f"{_indent(l)}// {l.strip()}" for l in lines]
-
-
-def ir4xor2_from_ops(ops: Sequence[Op]) -> tuple[str, str] | None:
-    """(input, output) of a change; None when nothing but blank/comment lines changed."""
-    ops = [(t, l) for t, l in ops if t == " " or not is_noise(l)]
     changed = [i for i, (t, _) in enumerate(ops) if t != " "]
-    if not changed:
-        return None
     first, last = changed[0], changed[-1]
-    region = [(t, l) for t, l in ops[first:last + 1] if not is_noise(l)]
+    region = ops[first:last + 1]
     buggy = [l for t, l in region if t != "+"]
     fixed = [l for t, l in region if t != "-"]
-    prefix = [l for t, l in ops[:first] if t != "+"]
-    suffix = [l for t, l in ops[last + 1:] if t != "+"]
-    indent = _indent((buggy or fixed)[0])
-    lines = prefix + comment_out(buggy) + [indent + FILL_ME] + suffix
-    return "\n".join(lines), "\n".join(fixed)
-
-
-def ir_from_diff(diff: str) -> tuple[str, str] | str:
-    """IR4xOR2 of a single-function unified diff, or the skip reason."""
-    ops = parse_unified_diff(diff)
-    if ops is None:
-        return "multi-hunk"
-    return ir4xor2_from_ops(ops) or "no-code-change"
-
-
-def ir_from_pair(before: str, after: str) -> tuple[str, str] | str:
-    """IR4xOR2 of a before/after function pair, or the skip reason."""
-    return ir4xor2_from_ops(ops_from_pair(before, after)) or "no-code-change"
-
-
-def ir_from_source(source: str, lines: tuple[int, int], fixed_chunk: str,
-                   span: tuple[int, int] | None = None) -> tuple[str, str]:
-    """Defects4J-style: prefix + commented buggy chunk (1-based inclusive ``lines``) + ``<FILL_ME>`` + suffix,
-    limited to the method ``span`` (1-based inclusive lines) when given; output = ``fixed_chunk``."""
-    src = source.splitlines()
-    start, end = lines
-    lo, hi = span if span else (1, len(src))
-    if not (lo <= start <= end <= hi <= len(src)):
-        raise UserError(f"chunk lines {start}-{end} fall outside the method/file lines {lo}-{hi}; "
-                        f"fix location.lines in the manifest")
-    chunk = [l for l in src[start - 1:end] if not is_noise(l)]
-    indent = _indent(chunk[0] if chunk else src[start - 1])
-    body = src[lo - 1:start - 1] + comment_out(chunk) + [indent + FILL_ME] + src[end:hi]
-    fixed = [l for l in fixed_chunk.rstrip("\n").splitlines() if not is_noise(l)]
-    return "\n".join(body), "\n".join(fixed)
+    indent = indent_of((buggy or fixed)[0])
+    prefix = [l for t, l in ops[:first]]
+    suffix = [l for t, l in ops[last + 1:]]
+    return cloze(prefix, buggy, suffix, indent), "\n".join(fixed)
 
 
 # --- Juliet-style CWE pairs ---------------------------------------------------------------------------------
 
-_STRING_OR_COMMENT = re.compile(r'"(?:\\.|[^"\\\n])*"|\'(?:\\.|[^\'\\\n])*\'|//[^\n]*|/\*.*?\*/', re.S)
 _TELLTALE = re.compile(r"\b(?:good|bad)(?:G2B|B2G)?\d*(\w*)\b|\b(?:G2B|B2G)\d*(\w*)\b")
 _CWE = re.compile(r"\bCWE\d+\w*\b")
 _ACCESS = re.compile(r"\b(?:public|private|protected)\s+")
 
 
 def strip_java_comments(src: str) -> str:
-    """Drop ``//`` and ``/* */`` comments (string/char literals respected) and then-blank lines."""
-    out = _STRING_OR_COMMENT.sub(lambda m: m.group(0) if m.group(0)[0] in "\"'" else "", src)
-    return "\n".join(l.rstrip() for l in out.splitlines() if l.strip())
+    """Comments and then-blank lines removed (``agent.styles.strip_comments``)."""
+    return "\n".join(l.rstrip() for l in strip_comments(src).splitlines() if l.strip())
 
 
 def _rename(m: re.Match) -> str:
@@ -183,15 +117,41 @@ def ir_from_juliet(bad: str, good: str) -> tuple[str, str] | str:
 
 # --- readers ------------------------------------------------------------------------------------------------
 
-def read_records(path: str | Path) -> list[dict]:
-    """JSONL (one object a line) or parquet (pyarrow) records."""
+def _parquet_files(path: Path) -> list[Path]:
+    if path.is_dir():
+        return sorted(path.rglob("*.parquet"))
+    return [path] if path.suffix == ".parquet" and path.is_file() else []
+
+
+def iter_records(path: str | Path, columns: Sequence[str] | None = None,
+                 cache_dir: str | Path | None = None) -> Iterator[dict]:
+    """Records of a JSONL file, a parquet file, or a folder of parquet shards (Megadiff's published layout).
+    Parquet goes through ``datasets`` (memory-mapped Arrow: rows are read as they are iterated, so a 1.6 GB
+    dataset need not fit in memory); ``columns`` limits what is read."""
     from agent.jsonl import read_jsonl
     path = Path(path)
-    missing = "data file {path} not found; pass an existing .jsonl or .parquet file"
-    if path.suffix == ".parquet" and path.is_file():
+    shards = _parquet_files(path)
+    if shards:
         import pyarrow.parquet as pq
-        return pq.read_table(path).to_pylist()
-    return [obj for _where, obj in read_jsonl(path, missing)]
+        from datasets import load_dataset
+        from datasets.utils.logging import disable_progress_bar
+        disable_progress_bar()
+        names = set(pq.read_schema(shards[0]).names)
+        cols = [c for c in columns if c in names] if columns else None
+        ds = load_dataset("parquet", data_files=[str(p) for p in shards], split="train", columns=cols,
+                          cache_dir=str(cache_dir) if cache_dir else None)
+        yield from ds
+        return
+    if path.is_dir():
+        raise UserError(f"{path} holds no .parquet files; pass a .jsonl or .parquet file or a folder of shards")
+    missing = "data file {path} not found; pass an existing .jsonl or .parquet file"
+    for _where, obj in read_jsonl(path, missing):
+        yield obj
+
+
+def read_records(path: str | Path) -> list[dict]:
+    """All records of a JSONL or parquet file (small files: configs, dev sets, candidates)."""
+    return list(iter_records(path))
 
 
 def write_jsonl(path: str | Path, records: Iterable[dict]) -> Path:
@@ -213,19 +173,31 @@ def _collect(results: Iterable[tuple[str, tuple[str, str] | str, str, dict]], sk
     return out
 
 
-def megadiff_samples(path: str | Path, skipped: Counter | None = None) -> list[Sample]:
-    """Records ``{"id", "diff"}`` or ``{"id", "before", "after"}`` -> samples (skips counted in ``skipped``)."""
+MEGADIFF_COLUMNS = ("id", "diff", "is_single_chunk", "is_single_function", "buggy_function", "fixed_function",
+                    "before", "after")
+
+
+def megadiff_samples(path: str | Path, skipped: Counter | None = None,
+                     cache_dir: str | Path | None = None) -> list[Sample]:
+    """Megadiff rows (``buggy_function``/``fixed_function``; ``before``/``after`` also read) -> samples. The
+    ``diff`` column is not used for the input: its hunks hold a few context lines, not the whole function.
+    Rows with an empty fixed function or no change are skipped (counted in ``skipped``)."""
     skipped = skipped if skipped is not None else Counter()
+    stem = Path(path).stem
 
     def gen():
-        for i, r in enumerate(read_records(path)):
-            sid = str(r.get("id", f"{Path(path).stem}-{i}"))
-            if "diff" in r:
-                yield sid, ir_from_diff(r["diff"]), "megadiff", {}
-            elif "before" in r and "after" in r:
-                yield sid, ir_from_pair(r["before"], r["after"]), "megadiff", {}
+        for i, r in enumerate(iter_records(path, MEGADIFF_COLUMNS, cache_dir)):
+            sid = str(r.get("id") or f"{stem}-{i}")
+            before = r.get("buggy_function", r.get("before"))
+            after = r.get("fixed_function", r.get("after"))
+            if not isinstance(before, str) or not isinstance(after, str):
+                yield sid, "no-function-columns", "megadiff", {}
+            elif not after.strip():
+                yield sid, "empty-fixed-function", "megadiff", {}
+            elif before == after:
+                yield sid, "no-change", "megadiff", {}
             else:
-                yield sid, "no-diff-field", "megadiff", {}
+                yield sid, ir_from_pair(before, after), "megadiff", {}
     return _collect(gen(), skipped)
 
 
@@ -234,7 +206,7 @@ def juliet_samples(path: str | Path, skipped: Counter | None = None) -> list[Sam
     skipped = skipped if skipped is not None else Counter()
 
     def gen():
-        for i, r in enumerate(read_records(path)):
+        for i, r in enumerate(iter_records(path)):
             sid = str(r.get("id", f"{Path(path).stem}-{i}"))
             if "bad" not in r or "good" not in r:
                 yield sid, "no-bad-good", "juliet", {}
@@ -243,13 +215,16 @@ def juliet_samples(path: str | Path, skipped: Counter | None = None) -> list[Sam
     return _collect(gen(), skipped)
 
 
-def _method_span(source: str, name: str, line: int) -> tuple[int, int] | None:
-    try:
-        from extractors.java import find_method
-    except Exception:  # extractors unavailable: use the whole file
-        return None
-    m = find_method(source, name, line)
-    return (m.start_line, m.end_line) if m else None
+def manifest_sample(bug) -> Sample:
+    """A manifest bug's sample: the input is the loop's fill prompt for it; the output its ``fixed_chunk``
+    normalised the same way (comments and blank lines dropped, at the dedented method's indentation)."""
+    from agent.validation.workspace import buggy_method
+    inp = FILL.input_for(bug)
+    source = bug.read_source()
+    first = source.split("\n")[buggy_method(source, bug.location).start_line - 1]
+    by = len(first) - len(first.lstrip())
+    chunk = [ln for _, ln in code_lines(dedent_chunk(bug.fixed_chunk.rstrip("\n"), by))]
+    return Sample(bug.id, inp, "\n".join(chunk), "defects4j", {"file": bug.location.file})
 
 
 def manifest_samples(path: str | Path, skipped: Counter | None = None) -> list[Sample]:
@@ -258,18 +233,14 @@ def manifest_samples(path: str | Path, skipped: Counter | None = None) -> list[S
     skipped = skipped if skipped is not None else Counter()
     out = []
     for bug in load_manifest(path):
-        chunk = getattr(bug, "fixed_chunk", None)
-        if bug.location.lines is None or chunk is None:
+        if bug.location.lines is None or getattr(bug, "fixed_chunk", None) is None:
             skipped["defects4j:no-lines-or-fixed-chunk"] += 1
             continue
-        src = bug.read_source()
-        span = _method_span(src, bug.location.method, bug.location.lines[0])
-        inp, outp = ir_from_source(src, bug.location.lines, chunk, span)
-        out.append(Sample(bug.id, inp, outp, "defects4j", {"file": bug.location.file}))
+        out.append(manifest_sample(bug))
     return out
 
 
-# --- length filter, split, chats ----------------------------------------------------------------------------
+# --- dedup, length filter, split, chats ----------------------------------------------------------------------
 
 def count_tokens(text: str, tokenizer=None) -> int:
     """Tokens of ``text`` under ``tokenizer``; without one a rough estimate (chars / 3)."""
@@ -278,13 +249,51 @@ def count_tokens(text: str, tokenizer=None) -> int:
     return len(tokenizer.encode(text, add_special_tokens=False))
 
 
-def filter_by_length(samples: Sequence[Sample], tokenizer=None, max_tokens: int = 1024) -> tuple[list, list]:
-    """(kept, dropped): kept samples have input and output each within ``max_tokens``."""
+def pair_tokens(item, tokenizer=None) -> int:
+    """Tokens of a training example as it will be encoded (prompt ids + answer + eos; chats: the whole chat);
+    without a tokenizer a chars/3 estimate of all its text."""
+    r = as_record(item)
+    if tokenizer is None:
+        text = "".join(m["content"] for m in r["messages"]) if "messages" in r else r["input"] + r["output"]
+        return count_tokens(text)
+    from finetune.collate import encode_record
+    return len(encode_record(tokenizer, r)["input_ids"])
+
+
+def filter_by_length(samples: Sequence, tokenizer=None, max_tokens: int = 1024) -> tuple[list, list]:
+    """(kept, dropped): kept examples fit ``max_tokens`` as a pair (input and output together, as RepairLLaMA
+    filters)."""
     kept, dropped = [], []
     for s in samples:
-        ok = count_tokens(s.input, tokenizer) <= max_tokens and count_tokens(s.output, tokenizer) <= max_tokens
-        (kept if ok else dropped).append(s)
+        (kept if pair_tokens(s, tokenizer) <= max_tokens else dropped).append(s)
     return kept, dropped
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def dedup(items: Sequence, skipped: Counter) -> list:
+    """Drop exact duplicates, then whitespace-only variants (same tokens apart from spacing) of an earlier item;
+    counted in ``skipped`` as ``dedup:exact`` and ``dedup:whitespace``. Run before the split, so no dev item
+    has a copy in train."""
+    exact: set = set()
+    loose: set = set()
+    out = []
+    for it in items:
+        r = as_record(it)
+        parts = [m["content"] for m in r["messages"]] if "messages" in r else [r["input"], r["output"]]
+        key = json.dumps(parts)
+        squashed = json.dumps([_squash(p) for p in parts])
+        if key in exact:
+            skipped["dedup:exact"] += 1
+        elif squashed in loose:
+            skipped["dedup:whitespace"] += 1
+        else:
+            out.append(it)
+        exact.add(key)
+        loose.add(squashed)
+    return out
 
 
 def split(samples: Sequence, dev_fraction: float = 0.1, seed: int = 0) -> tuple[list, list]:
@@ -298,37 +307,32 @@ def split(samples: Sequence, dev_fraction: float = 0.1, seed: int = 0) -> tuple[
     return items[n_dev:], items[:n_dev]
 
 
-SYSTEM = "You repair Java bugs. Reply with the code that replaces <FILL_ME>."
-
-
-def chat_record(sample: Sample, feedback: Sequence[tuple[str, str]] = (), system: str | None = SYSTEM) -> dict:
-    """Multi-turn chat from an IR sample: user = the IR4 input; then for each ``(attempt, feedback)`` an assistant
-    attempt and a user feedback turn; the last assistant turn is the fix. Loss falls on assistant turns only
-    (``finetune.collate.encode_chat``)."""
-    msgs = [{"role": "system", "content": system}] if system else []
-    msgs.append({"role": "user", "content": sample.input})
-    for attempt, fb in feedback:
-        msgs += [{"role": "assistant", "content": attempt}, {"role": "user", "content": fb}]
-    msgs.append({"role": "assistant", "content": sample.output})
-    return {"id": sample.id, "messages": msgs}
-
-
 def chats_from_transcript(path: str | Path) -> list[dict]:
-    """Multi-turn training chats from a repairchat transcript (``sessions/``): for every plausible reply, the
-    messages the model had seen (system, task, earlier attempts, feedback turns) plus that reply as the last
-    assistant turn. Sessions without a plausible reply give nothing."""
+    """Training examples from a repairchat transcript (``sessions/``), one per plausible reply, keeping the
+    session's bug id (``bug``) so generated candidates validate against it. Chat-style sessions give the chat
+    the model had seen (system, task, earlier attempts, feedback turns) plus that reply as the last assistant
+    turn (loss on it by default: ``TrainConfig.loss_on``); fill-style sessions give the fill turn that led to the
+    reply as ``{input, output}`` (each fill turn is self-contained). No plausible reply: nothing."""
     from sessions.transcript import read
     events = read(path)
-    session = str(events[0].get("session") or Path(path).stem)
+    start = events[0]
+    session = str(start.get("session") or Path(path).stem)
+    bug = str((start.get("bug") or {}).get("id") or session)
+    style = (start.get("loop") or {}).get("style") or "chat"
     msgs: list[dict] = []
     out: list[dict] = []
     for e in events:
         if e["type"] == "message" and e.get("role") in ("system", "user", "assistant"):
             msgs.append({"role": e["role"], "content": e.get("content", "")})
         elif e["type"] == "reply" and (e.get("outcome") or {}).get("kind") == "plausible" and msgs:
-            out.append({"id": f"{session}-r{e.get('round', 0)}s{e.get('sample', 0)}",
-                        "messages": msgs + [{"role": "assistant", "content": e.get("raw", "")}],
-                        "source": "transcript"})
+            rid = f"{session}-r{e.get('round', 0)}s{e.get('sample', 0)}"
+            if style == "fill":
+                user = [m for m in msgs if m["role"] == "user"][-1]["content"]
+                answer = e.get("code") or (e.get("outcome") or {}).get("code") or e.get("raw", "")
+                out.append({"id": rid, "bug": bug, "input": user, "output": answer, "source": "transcript"})
+            else:
+                out.append({"id": rid, "bug": bug, "messages": msgs + [{"role": "assistant", "content": e.get("raw", "")}],
+                            "source": "transcript"})
     return out
 
 
@@ -338,7 +342,7 @@ def shipped(name: str) -> Path:
 
 
 def transcript_chats(paths: Sequence, skipped: Counter | None = None) -> list[dict]:
-    """Chats from transcript files or folders of them (``*.jsonl``)."""
+    """Examples from transcript files or folders of them (``*.jsonl``)."""
     skipped = skipped if skipped is not None else Counter()
     out: list[dict] = []
     for p in paths:
@@ -354,26 +358,26 @@ def transcript_chats(paths: Sequence, skipped: Counter | None = None) -> list[di
 
 def build_dataset(megadiff: Sequence = (), juliet: Sequence = (), manifests: Sequence = (), tokenizer=None,
                   max_tokens: int = 1024, dev_fraction: float = 0.1, seed: int = 0, transcripts: Sequence = (),
-                  chat: bool = False) -> dict:
-    """All sources -> ``{"train", "dev", "dropped", "skipped", "all" (IR samples), "chats" (transcript chats)}``.
-
-    ``chat``: emit IR samples as single-turn chats (system + IR4 user turn, fix as the assistant turn).
-    Transcript chats are length-filtered on their longest message."""
+                  cache_dir: str | Path | None = None) -> dict:
+    """All sources -> ``{"train", "dev", "dropped", "skipped", "all" (IR samples), "chats" (transcript
+    examples)}``: read, deduplicate, filter the pairs by length, then split. No usable record: ``UserError``."""
     skipped: Counter = Counter()
     samples: list[Sample] = []
     for p in megadiff:
-        samples += megadiff_samples(p, skipped)
+        samples += megadiff_samples(p, skipped, cache_dir)
     for p in juliet:
         samples += juliet_samples(p, skipped)
     for p in manifests:
         samples += manifest_samples(p, skipped)
-    kept, dropped = filter_by_length(samples, tokenizer, max_tokens)
-    items: list = [dict(chat_record(s), source=s.source) for s in kept] if chat else list(kept)
     chats = transcript_chats(transcripts, skipped)
-    for c in chats:
-        fits = max(count_tokens(m["content"], tokenizer) for m in c["messages"]) <= max_tokens
-        (items if fits else dropped).append(c)
-    train, dev = split(items, dev_fraction, seed)
+    items = dedup([*samples, *chats], skipped)
+    kept, dropped = filter_by_length(items, tokenizer, max_tokens)
+    if not kept:
+        why = ", ".join(f"{k} {v}" for k, v in sorted(skipped.items())) or "no records"
+        over = f"; {len(dropped)} over --max-tokens {max_tokens}" if dropped else ""
+        raise UserError(f"no usable training record ({why}{over}); Megadiff needs buggy_function and "
+                        f"fixed_function columns, manifests location.lines and fixed_chunk")
+    train, dev = split(kept, dev_fraction, seed)
     return {"train": train, "dev": dev, "dropped": dropped, "skipped": skipped, "all": samples, "chats": chats}
 
 

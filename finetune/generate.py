@@ -1,9 +1,10 @@
 """Batched candidate generation (beam search by default: 10 beams, 10 returned) -> candidates JSONL.
 
-Input JSONL records: ``{"id"|"bug", "input"}`` (IR4xOR2 prompt -> kind ``chunk``) or ``{"id"|"bug", "messages"}``
-(chat -> kind ``reply``). Output, one line per candidate (what ``repairchat validate --candidates`` reads)::
+Input JSONL records: ``{"id"|"bug", "input"}`` (fill style: raw IR4xOR2 prompt -> kind ``fill-reply``) or
+``{"id"|"bug", "messages"}`` (chat style: chat template -> kind ``reply``); the ids and kinds are the prompt
+style's (``agent.styles``), the same as the loop's. Output, one line per candidate (what ``repairchat validate --candidates`` reads)::
 
-    {"bug": ID, "candidate": RANK, "text": TEXT, "kind": "chunk"|"method"|"reply", "score": LOGPROB}
+    {"bug": ID, "candidate": RANK, "text": TEXT, "kind": "fill-reply"|"reply"|..., "score": LOGPROB}
 
 ``score`` is the length-normalised log-probability (beam ``sequences_scores``; for sampling/greedy the mean
 token log-probability). Beam search never uses ``early_stopping=True``: it stops once ``num_beams`` hypotheses
@@ -15,7 +16,7 @@ import json
 from pathlib import Path
 from typing import Sequence
 
-from finetune.collate import chat_prompt, encode_prompt, pad_collate
+from finetune.collate import pad_collate, record_messages
 from finetune.config import GenerateConfig, UserError
 from finetune.data import read_records
 
@@ -37,12 +38,17 @@ def beam_kwargs(num_beams: int = 10, num_return: int = 10, max_new_tokens: int =
 
 
 def record_prompt(tokenizer, record: dict) -> tuple[list[int], str]:
-    """(prompt ids, candidate kind) of an input record."""
-    if "messages" in record:
-        return tokenizer.encode(chat_prompt(tokenizer, record["messages"]), add_special_tokens=False), "reply"
-    if "input" in record:
-        return encode_prompt(tokenizer, record["input"]), "chunk"
-    raise UserError("generation input records need 'input' (IR4xOR2) or 'messages' (chat)")
+    """(prompt ids, candidate kind) of an input record, through its prompt style (the loop's ids and kind).
+    A chat's trailing assistant turn (the answer, in training data) is left out of the prompt."""
+    from agent.styles import style_of_record
+    try:
+        style = style_of_record(record)
+        messages = record_messages(record)
+    except ValueError:
+        raise UserError("generation input records need 'input' (IR4xOR2) or 'messages' (chat)") from None
+    while messages and messages[-1].get("role") == "assistant":
+        messages.pop()
+    return style.prompt_ids(tokenizer, messages), style.candidate_kind
 
 
 def generate_texts(model, tokenizer, prompts: Sequence[list[int]], batch_size: int = 4,

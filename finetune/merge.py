@@ -19,6 +19,10 @@ def merge(cfg: MergeConfig) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     merged.save_pretrained(out)
     load_tokenizer(cfg.base_model).save_pretrained(out)
+    from agent.models.hf import MARKER
+    marker = Path(cfg.adapter) / MARKER
+    if marker.is_file():  # the prompt style the adapter was trained on travels with the merged model
+        (out / MARKER).write_text(marker.read_text())
     return out
 
 

@@ -48,15 +48,19 @@ def load_tokenizer(path: str | Path, padding_side: str = "right"):
     return tok
 
 
-def quantization_config(compute_dtype: str = "float32"):
+def quantization_config(compute_dtype: str = "float32", quant_storage: str | None = None):
+    """NF4 with double quantisation. ``quant_storage="bfloat16"`` packs the 4-bit weights in bf16 tensors, which
+    DeepSpeed ZeRO-3 (and FSDP) need to shard them like the rest of the model."""
     import torch
     from transformers import BitsAndBytesConfig
+    extra = {"bnb_4bit_quant_storage": getattr(torch, quant_storage)} if quant_storage else {}
     return BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,
-                              bnb_4bit_compute_dtype=getattr(torch, compute_dtype))
+                              bnb_4bit_compute_dtype=getattr(torch, compute_dtype), **extra)
 
 
 def load_model(path: str | Path, adapter: str | Path | None = None, load_in_4bit: bool = False,
-               device: str | None = None, trainable_adapter: bool = False, dtype: str | None = None):
+               device: str | None = None, trainable_adapter: bool = False, dtype: str | None = None,
+               quant_storage: str | None = None):
     """``AutoModelForCausalLM`` from ``path`` (+ LoRA ``adapter``; + 4-bit NF4), on ``device``."""
     import torch
     from transformers import AutoModelForCausalLM
@@ -64,8 +68,10 @@ def load_model(path: str | Path, adapter: str | Path | None = None, load_in_4bit
     device = resolve_device(device)
     kw: dict = {}
     if load_in_4bit:
-        kw["quantization_config"] = quantization_config("bfloat16" if device.startswith("cuda") else "float32")
-        kw["device_map"] = {"": device}
+        kw["quantization_config"] = quantization_config("bfloat16" if device.startswith("cuda") else "float32",
+                                                        quant_storage)
+        if not quant_storage:  # ZeRO-3 places (and shards) the weights itself
+            kw["device_map"] = {"": device}
     elif dtype:
         kw["dtype"] = getattr(torch, dtype)
     model = AutoModelForCausalLM.from_pretrained(str(path), **kw)

@@ -7,11 +7,12 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Sequence
 
-from finetune.data import as_record, count_tokens
+from finetune.data import as_record, count_tokens, pair_tokens
 
 
 def lengths(records: Sequence[dict], tokenizer=None) -> list[dict]:
-    """Per record ``{"source", "input", "output"}`` token counts (chats: all text / assistant text)."""
+    """Per record ``{"source", "input", "output", "pair"}`` token counts (chats: all text / assistant text;
+    ``pair``: the whole encoded example, what the length filter checks)."""
     out = []
     for r in map(as_record, records):
         if "messages" in r:
@@ -20,13 +21,14 @@ def lengths(records: Sequence[dict], tokenizer=None) -> list[dict]:
         else:
             inp, outp = r.get("input", ""), r.get("output", "")
         out.append({"source": r.get("source", "chat" if "messages" in r else "?"),
-                    "input": count_tokens(inp, tokenizer), "output": count_tokens(outp, tokenizer)})
+                    "input": count_tokens(inp, tokenizer), "output": count_tokens(outp, tokenizer),
+                    "pair": pair_tokens(r, tokenizer) if ("messages" in r or "output" in r) else 0})
     return out
 
 
 def summarize(records: Sequence[dict], tokenizer=None, max_tokens: int = 1024) -> dict:
-    """``{"rows": {source: {...}}, "total": {...}, "lengths": [...]}``; each row has n, fit (input and output
-    <= max_tokens), input/output mean/median/max."""
+    """``{"rows": {source: {...}}, "total": {...}, "lengths": [...]}``; each row has n, fit (the pair within
+    max_tokens), input/output mean/median/max."""
     lens = lengths(records, tokenizer)
     by: dict[str, list[dict]] = defaultdict(list)
     for l in lens:
@@ -35,7 +37,7 @@ def summarize(records: Sequence[dict], tokenizer=None, max_tokens: int = 1024) -
     def row(items: list[dict]) -> dict:
         if not items:
             return {"n": 0, "fit": 0}
-        d = {"n": len(items), "fit": sum(1 for l in items if l["input"] <= max_tokens and l["output"] <= max_tokens)}
+        d = {"n": len(items), "fit": sum(1 for l in items if l["pair"] <= max_tokens)}
         for k in ("input", "output"):
             xs = [l[k] for l in items]
             d[f"{k}_mean"] = round(statistics.fmean(xs), 1)
@@ -43,7 +45,7 @@ def summarize(records: Sequence[dict], tokenizer=None, max_tokens: int = 1024) -
             d[f"{k}_max"] = max(xs)
         return d
     limits = sorted({256, 512, 1024, 2048, max_tokens})
-    under = {n: sum(1 for l in lens if l["input"] <= n and l["output"] <= n) for n in limits}
+    under = {n: sum(1 for l in lens if l["pair"] <= n) for n in limits}
     return {"rows": {s: row(v) for s, v in sorted(by.items())}, "total": row(lens), "lengths": lens,
             "max_tokens": max_tokens, "under": under}
 
@@ -92,7 +94,7 @@ def report(records: Sequence[dict], tokenizer=None, max_tokens: int = 1024, png:
     s = summarize(records, tokenizer, max_tokens)
     console.print(table(s))
     n = s["total"]["n"]
-    console.print("input and output within: " + ", ".join(f"{k} tokens {v}/{n}" for k, v in s["under"].items()))
+    console.print("pairs within: " + ", ".join(f"{k} tokens {v}/{n}" for k, v in s["under"].items()))
     if skipped:
         console.print("skipped: " + ", ".join(f"{k}={v}" for k, v in sorted(skipped.items())))
     if png:

@@ -10,8 +10,9 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
+from agent.styles import FILL_ME
+
 PAD, BOS, EOS = "<pad>", "<s>", "</s>"
-FILL_ME = "<FILL_ME>"
 CHAT_MARKERS = ("<|system|>", "<|user|>", "<|assistant|>", "<|end|>")
 SPECIAL = (PAD, BOS, EOS, *CHAT_MARKERS)
 

@@ -31,7 +31,7 @@ def fenced(code):
 
 def scripts(bugs):
     """Per bug, the reply for each turn. OffByOne-1's second reply is its first with other whitespace."""
-    from agent.prompts import method_context
+    from agent.styles import method_context
     out = {}
     for bug_id, bug in bugs.items():
         fixed = bug.fixed_method
@@ -242,3 +242,78 @@ def test_tries_budget_and_bad_options(sample_bugs, tmp_path, capsys):
         assert main(argv) == 2
         err = capsys.readouterr().err
         assert err.startswith("repairchat: error: ") and message in err and err.count("\n") == 1, err
+
+
+def wait_rows(out, proc, ready, timeout=120):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and proc.poll() is None:
+        rows = [json.loads(x) for x in out.read_text().splitlines() if x.endswith("}")] if out.exists() else []
+        if ready(rows):
+            return rows
+        time.sleep(0.02)
+    raise AssertionError(f"rows never ready: {proc.stdout.read() if proc.poll() is not None else 'running'}")
+
+
+def test_interrupt_and_sigterm_stop_workers_keep_reports_and_clean_scratch(tmp_path, oracle_server):
+    ids = ["WrongOperator-1", "OffByOne-1", "NullCheck-1", "WrongReturn-1", "WrongVariable-1", "MissingBreak-1"]
+    out, scratch = tmp_path / "results.jsonl", tmp_path / "scratch"
+    stale = scratch / "repairchat-run-999999999-dead"  # left by a run that was killed with -9
+    (stale / "repairchat-x").mkdir(parents=True)
+    args = ["run", "--ids", *ids, "--model", oracle_server, "--rounds", "3", "--no-show-original-failure",
+            "--jobs", "2", "--out", str(out), "--sessions-dir", str(tmp_path / "sessions")]
+    env = {**os.environ, "REPAIRCHAT_SCRATCH": str(scratch), "COLUMNS": "200"}
+    proc = repairchat(*args, env=env)
+    wait_rows(out, proc, lambda rows: any(r.get("done") for r in rows))
+    assert not stale.exists()  # removed when the run started: its process is gone
+    assert len(list(scratch.glob("repairchat-run-*"))) == 1
+    t0 = time.monotonic()
+    proc.send_signal(signal.SIGINT)  # Ctrl-C
+    log, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and time.monotonic() - t0 < 20, log
+    done = {r["bug"] for r in read_rows(out) if r.get("done")}
+    assert 1 <= len(done) < len(ids), log  # the remaining bugs were not run first
+    assert out.with_suffix(".csv").exists() and out.with_suffix(".png").read_bytes()[:4] == b"\x89PNG"
+    assert "run the same command again to resume" in " ".join(log.split())
+    assert list(scratch.iterdir()) == []  # no scratch copies left behind
+    # the two workers each have a progress row (what they are on) besides the overall bar
+    bars = [x.split()[0] for x in log.splitlines() if "━" in x]
+    assert bars[0] == "repairing" and len(bars) == 3, log
+
+    # a resume with other validation settings would mix results: refused
+    changed = repairchat(*args, "--test-timeout", "9", env=env)
+    text, _ = changed.communicate(timeout=60)
+    assert changed.returncode == 2 and "other validation settings" in text and "--fresh" in text
+
+    proc = repairchat(*args, env=env)
+    wait_rows(out, proc, lambda rows: len({r["bug"] for r in rows if r.get("done")}) > len(done))
+    proc.send_signal(signal.SIGTERM)
+    log, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 130, log
+    assert list(scratch.iterdir()) == []
+
+
+class Crashing(Oracle):
+    """The oracle, except that asking about NullCheck-1 breaks (a backend bug)."""
+
+    def complete(self, messages, n=1):
+        if "sample/Names.java" in messages[1]["content"]:
+            raise RuntimeError("backend exploded")
+        return super().complete(messages, n)
+
+
+def test_a_bug_that_errors_is_shown_and_fails_the_run(sample_bugs, tmp_path):
+    import io
+
+    from rich.console import Console
+
+    from agent.cli import report_batch
+    bugs = [sample_bugs[i] for i in ("WrongOperator-1", "NullCheck-1")]
+    out = tmp_path / "r.jsonl"
+    result = run_bugs(bugs, Crashing(sample_bugs), "oracle", FreshValidator(), CONFIG, results=out,
+                      sessions_dir=tmp_path / "s")
+    assert result.results == {"WrongOperator-1": "plausible", "NullCheck-1": "error"}
+    text = io.StringIO()
+    assert report_batch(Console(file=text, width=120), result, out, "results") == 1
+    line = next(x for x in text.getvalue().splitlines() if x.strip().startswith("NullCheck-1"))
+    assert line.split()[:2] == ["NullCheck-1", "error"]
+    assert "1 bug(s) ended in an error: NullCheck-1" in " ".join(text.getvalue().split())

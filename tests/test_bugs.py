@@ -55,3 +55,40 @@ def test_good_manifest_duplicates_and_unknown_ids(tmp_path):
         select(bugs, ["Nope-1"])
     with pytest.raises(UserError, match="not found"):
         load_manifest(tmp_path / "missing.jsonl")
+
+
+@pytest.mark.parametrize("extra, message", [
+    ({"test_timeout": 0}, "'test_timeout' must be a positive number"),
+    ({"test_timeout": "5"}, "'test_timeout' must be a positive number"),
+    ({"javac_options": "--release 8"}, "'javac_options' must be a list"),
+    ({"javac_options": ["-encoding"]}, "ends with -encoding"),
+    ({"javac_options": ["-encoding", "NOPE-99"]}, "unknown source encoding 'NOPE-99'"),
+    ({"java_home": "no/such/jdk"}, "is not a folder"),
+    ({"broken_tests": [1]}, "'broken_tests' must be a list of strings"),
+])
+def test_bad_build_settings_are_one_line_errors(tmp_path, extra, message):
+    with pytest.raises(UserError) as e:
+        load_manifest(_write(tmp_path, [json.dumps({**GOOD, **extra})]))
+    assert message in str(e.value) and "\n" not in str(e.value)
+
+
+def test_build_settings_load_and_round_trip(tmp_path):
+    from agent.bugs import bug_from_dict
+    settings = {"javac_options": ["--release", "8", "-encoding", "ISO-8859-1"], "test_timeout": 45,
+                "jvm_options": ["--add-opens", "java.base/java.lang=ALL-UNNAMED"], "test_include": ["**/*Test.java"],
+                "test_exclude": ["**/perf/**"], "broken_tests": ["p.ATest::env"]}
+    bug = load_manifest(_write(tmp_path, [json.dumps({**GOOD, **settings})]))[0]
+    assert bug.encoding == "ISO-8859-1" and bug.test_timeout == 45.0 and bug.broken_tests == ("p.ATest::env",)
+    again = bug_from_dict(bug.to_dict(), tmp_path)
+    assert again == bug and again.jvm_options == tuple(settings["jvm_options"])
+    assert load_manifest(_write(tmp_path, [json.dumps(GOOD)]))[0].encoding == "utf-8"
+
+
+def test_outcomes_of_old_transcripts_still_load():
+    from agent.validation.validate import LEGACY_HIT, Outcome
+    old = Outcome.from_dict({"kind": "plausible", "failures": [], "code": "x", "seconds": 0.0,
+                             "detail": f"{LEGACY_HIT}; from before"})
+    assert old.cached and old.detail == "from before"
+    new = Outcome("test-failure", (), "y", 1.0, "", cached=True)
+    assert Outcome.from_dict(new.to_dict()) == new
+    assert "cached" not in Outcome("plausible").to_dict()

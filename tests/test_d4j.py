@@ -6,6 +6,7 @@ A missing ``defects4j`` is a one-line error with the install hint."""
 import difflib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -127,6 +128,9 @@ ANT_BUILD = {  # what an old Ant project declares: Java 1.6 source in ISO-8859-1
                           "compile.encoding = ISO-8859-1\n"}
 
 
+NO_BUILD = {"src/main/java/sample/Half.java": "package sample;\nclass Half {\n"}  # a checkout that cannot compile
+
+
 def fake_jdk(path):
     """A JDK 11 as far as `java -version` can tell (Defects4J's check); it runs this machine's java."""
     (path / "bin").mkdir(parents=True)
@@ -144,7 +148,7 @@ def d4j_tree(tmp_path_factory, sample_bugs):
     with other recorded fixes: Sample-1 the real one (one chunk; the checkout has an Ant build for Java 1.6 in
     ISO-8859-1); Sample-2 also touches average() (two methods); Sample-3 two hunks in sum(); Sample-4 adds an
     overload sum/4 that sum/3 calls; Sample-5 the fix plus a comment change outside the method; Sample-6 only adds
-    a method; Sample-9 deprecated."""
+    a method; Sample-7 a checkout that does not compile; Sample-9 deprecated."""
     tmp_path = tmp_path_factory.mktemp("d4j")
     home = tmp_path / "defects4j"
     bin_dir = home / "framework" / "bin"
@@ -170,15 +174,15 @@ def d4j_tree(tmp_path_factory, sample_bugs):
     patches = home / "framework" / "projects" / "Sample" / "patches"
     patches.mkdir(parents=True)
     trigger = list(bug.failing_tests)
-    versions = {1: fixed, 2: two_methods, 3: two_hunks, 4: overload, 5: comment, 6: adds_only, 9: fixed}
+    versions = {1: fixed, 2: two_methods, 3: two_hunks, 4: overload, 5: comment, 6: adds_only, 7: fixed, 9: fixed}
     for n, fixed_version in versions.items():
         (patches / f"{n}.src.patch").write_text(src_patch(bug.location.file, fixed_version, buggy))
     (home / "standin.json").write_text(json.dumps({
         "junit": [j for j in os.environ.get("REPAIRCHAT_JUNIT_CP", "").split(os.pathsep) if j]
         or ["/usr/share/java/junit4.jar", "/usr/share/java/hamcrest-core.jar"],
         "deprecated": ["Sample-9"],
-        "bugs": {f"Sample-{n}": {"root": str(bug.root), "trigger": trigger, "files": ANT_BUILD if n == 1 else {}}
-                 for n in versions}}))
+        "bugs": {f"Sample-{n}": {"root": str(bug.root), "trigger": trigger,
+                                 "files": ANT_BUILD if n == 1 else NO_BUILD if n == 7 else {}} for n in versions}}))
     fake_jdk(tmp_path / "jdk11")
     return home
 
@@ -259,7 +263,7 @@ def test_d4j_bug_located_loaded_and_validated(standin, sample_bugs, monkeypatch)
         v.validate(sample, Candidate(sample.fixed_method))
 
 
-ALL = ["Sample-1", "Sample-2", "Sample-3", "Sample-4", "Sample-5", "Sample-6", "Sample-9"]
+ALL = ["Sample-1", "Sample-2", "Sample-3", "Sample-4", "Sample-5", "Sample-6", "Sample-7", "Sample-9"]
 
 
 def test_single_function_means_the_method_alone_is_the_fix_and_bad_bugs_are_skipped(standin, sample_bugs, capsys):
@@ -280,8 +284,10 @@ def test_single_function_means_the_method_alone_is_the_fix_and_bad_bugs_are_skip
     assert bugs["Sample-2"].fixed_method is None and bugs["Sample-4"].fixed_method is None
     assert bugs["Sample-3"].fixed_method and bugs["Sample-5"].fixed_method == sample_bugs["OffByOne-1"].fixed_method
     # a bug that cannot be located or checked out is skipped with its reason; the others go on
-    assert skipped == [("Sample-6", "Sample-6: no existing method to repair: the fix adds size/2"),
-                       ("Sample-9", "defects4j checkout failed: Error: Sample-9 is a deprecated bug")]
+    assert skipped[0] == ("Sample-6", "Sample-6: no existing method to repair: the fix adds size/2")
+    assert skipped[1][0] == "Sample-7" and re.fullmatch(  # the compiler's own words, not Ant's BUILD FAILED
+        r"defects4j compile failed: \S+/Half\.java:2: error: reached end of file while parsing", skipped[1][1])
+    assert skipped[2:] == [("Sample-9", "defects4j checkout failed: Error: Sample-9 is a deprecated bug")]
 
     ids = ["d4j:Sample-1", "d4j:Sample-2", "d4j:Sample-3", "d4j:Sample-4"]
     capsys.readouterr()

@@ -2,8 +2,8 @@
 
 import pytest
 
-from finetune.collate import (IGNORE, encode_chat, encode_prompt, encode_prompt_completion, length_grouped_batches,
-                              mask_labels, pad_collate, padded_batches, padding_waste, segments_to_example, truncate)
+from finetune.collate import (IGNORE, encode_chat, encode_prompt, encode_prompt_completion, mask_labels, pad_collate,
+                              segments_to_example, truncate)
 
 X = IGNORE
 
@@ -32,18 +32,6 @@ def test_pad_collate_right_and_left():
     assert left == {"input_ids": [[0, 1, 5, 6], [0, 0, 1, 7]], "attention_mask": [[0, 1, 1, 1], [0, 0, 1, 1]]}
     with pytest.raises(ValueError):
         pad_collate(feats, 0, padding_side="middle")
-
-
-def test_length_grouped_batches_cut_padding_and_cover_everything():
-    lengths = [5, 100, 7, 98, 6, 99, 50, 52, 51, 21, 20, 22]
-    batches = length_grouped_batches(lengths, batch_size=3, seed=0)
-    assert sorted(i for b in batches for i in b) == list(range(len(lengths)))
-    assert max(lengths[i] for i in batches[0]) == 100  # the longest batch first: OOM shows at step one
-    for b in batches:  # each batch holds similar lengths
-        assert max(lengths[i] for i in b) - min(lengths[i] for i in b) <= 3
-    assert batches == length_grouped_batches(lengths, batch_size=3, seed=0)
-    plain = padded_batches(len(lengths), 3, seed=0)
-    assert padding_waste(batches, lengths) < 0.05 < padding_waste(plain, lengths)
 
 
 @pytest.fixture(scope="module")
@@ -96,11 +84,15 @@ def test_encode_chat_loss_only_on_assistant_turns(tok):
     msgs = [{"role": "system", "content": "You repair Java."}, {"role": "user", "content": "fix: x = 1;"},
             {"role": "assistant", "content": "x = 2;"}, {"role": "user", "content": "error: expected 3"},
             {"role": "assistant", "content": "x = 3;"}]
-    ex = encode_chat(tok, msgs)
+    ex = encode_chat(tok, msgs, loss_on="all")
     trained = [i for i, l in zip(ex["input_ids"], ex["labels"]) if l != X]
     eos = tok.eos_token_id
     a1, a2 = (tok.encode(t, add_special_tokens=False) for t in ("x = 2;", "x = 3;"))
     assert trained == a1 + [eos] + a2 + [eos]
+    # by default only the last (accepted) answer carries loss, not the rejected attempt before it
+    last = encode_chat(tok, msgs)
+    assert last["input_ids"] == ex["input_ids"]
+    assert [i for i, l in zip(last["input_ids"], last["labels"]) if l != X] == a2 + [eos]
     assert all(l == X or l == i for i, l in zip(ex["input_ids"], ex["labels"]))
     # the ids are the rendered chat, and every assistant turn starts right after its generation prompt
     rendered = tok.apply_chat_template(msgs, tokenize=False)
@@ -109,4 +101,4 @@ def test_encode_chat_loss_only_on_assistant_turns(tok):
         prefix = tok.encode(chat_prompt(tok, msgs[:k]), add_special_tokens=False)
         assert ex["input_ids"][:len(prefix)] == prefix and ex["labels"][len(prefix)] != X
     # trailing user turns carry no loss and are dropped
-    assert encode_chat(tok, msgs + [{"role": "user", "content": "thanks"}]) == ex
+    assert encode_chat(tok, msgs + [{"role": "user", "content": "thanks"}], loss_on="all") == ex

@@ -6,85 +6,73 @@ import sys
 import pytest
 
 from agent.errors import UserError
-from finetune import FILL_ME
+from agent.styles import FILL_ME, STYLES, strip_comments
 from finetune.config import CANDIDATE_KINDS, DataConfig, GenerateConfig, TrainConfig
-from finetune.data import (Sample, build_dataset, chats_from_transcript, filter_by_length, ir_from_diff, ir_from_juliet,
-                           ir_from_pair, ir_from_source, megadiff_samples, parse_unified_diff, read_records,
-                           scrub_telltales, split, strip_java_comments)
+from finetune.data import (Sample, build_dataset, chats_from_transcript, dedup, filter_by_length, ir_from_juliet,
+                           ir_from_pair, manifest_samples, megadiff_samples, read_records, scrub_telltales, split,
+                           strip_java_comments)
 
-DIFF = """\
---- a/src/Account.java
-+++ b/src/Account.java
-@@ -1,10 +1,11 @@
-     public boolean withdraw(long amount) {
--        // old comment
-+        // new comment explaining the fix
-         long fee = 1;
--        if (amount >= balance) {
-+        if (amount + fee > balance) {
-             return false;
-         }
--
--        balance += amount;
-+        balance -= amount + fee;
-+
-         return true;
-     }
-"""
+# a Megadiff-like pair: file indentation, a javadoc, a comment that looks like a commented-out buggy line
+BUGGY = """\
+    /** Withdraws. */
+    public boolean withdraw(long amount) {
+        // old comment
+        long fee = 1;
+        // balance -= fee;
+        if (amount >= balance) {
+            return false;
+        }
+
+        balance += amount; /* add */
+        return true;
+    }"""
+FIXED = BUGGY.replace("// old comment", "// new comment explaining the fix").replace(
+    "if (amount >= balance)", "if (amount + fee > balance)").replace("balance += amount; /* add */",
+                                                                      "balance -= amount + fee;\n")
 
 
-def test_ir4xor2_from_diff_comments_span_and_outputs_fixed_chunk():
-    inp, out = ir_from_diff(DIFF)
-    # comment-only and blank changed lines are dropped; the span runs from the first to the last removed code
-    # line (context lines inside it included) and is commented out, indentation kept, then <FILL_ME>
+def test_ir4xor2_from_a_function_pair_strips_comments_then_comments_out_the_chunk():
+    inp, out = ir_from_pair(BUGGY, FIXED)
+    # as RepairLLaMA: comments and blank lines go first (so no real comment can pass for a commented-out buggy
+    # line), then the span from the first to the last changed line is commented out and <FILL_ME> follows it;
+    # the function is dedented by its first line as the loop's fill prompt is
     assert inp.splitlines() == [
-        "    public boolean withdraw(long amount) {",
-        "        long fee = 1;",
-        "        // if (amount >= balance) {",
-        "            // return false;",
-        "        // }",
-        "        // balance += amount;",
-        f"        {FILL_ME}",
-        "        return true;",
-        "    }",
+        "public boolean withdraw(long amount) {",
+        "    long fee = 1;",
+        "    // if (amount >= balance) {",
+        "        // return false;",
+        "    // }",
+        "    // balance += amount;",
+        f"    {FILL_ME}",
+        "    return true;",
+        "}",
     ]
-    # the output runs from the first to the last added code line
-    assert out.splitlines() == [
-        "        if (amount + fee > balance) {",
-        "            return false;",
-        "        }",
-        "        balance -= amount + fee;",
-    ]
+    assert out.splitlines() == ["    if (amount + fee > balance) {", "        return false;", "    }",
+                                "    balance -= amount + fee;"]
 
 
-def test_comment_only_and_multi_hunk_diffs_are_skipped():
-    assert ir_from_diff("@@ -1,3 +1,3 @@\n int f() {\n-    // a\n+    // b\n+\n     return 1;\n") == "no-code-change"
-    assert ir_from_diff("@@ -1 +1 @@\n-a();\n+b();\n@@ -9 +9 @@\n-c();\n+d();\n") == "multi-hunk"
-    # inside a hunk, "--- x" is a removed "-- x" line, not a file header
-    assert parse_unified_diff("@@ -1,2 +1,2 @@\n--- x;\n+++ y;\n") == [("-", "-- x;"), ("+", "++ y;")]
-
-
-def test_pure_addition_and_before_after_pair():
-    inp, out = ir_from_diff("@@ -1,3 +1,6 @@\n int avg(int[] v) {\n+    if (v.length == 0) {\n+        return 0;\n"
-                            "+    }\n     return sum(v) / v.length;\n }\n")
+def test_comment_only_changes_and_pure_additions():
+    assert ir_from_pair("int f() {\n    // a\n    return 1;\n}", "int f() {\n    // b\n\n    return 1;\n}") \
+        == "comment-only-change"
+    inp, out = ir_from_pair("int avg(int[] v) {\n    return sum(v) / v.length;\n}",
+                            "int avg(int[] v) {\n    if (v.length == 0) {\n        return 0;\n    }\n"
+                            "    return sum(v) / v.length;\n}")
     assert inp == f"int avg(int[] v) {{\n    {FILL_ME}\n    return sum(v) / v.length;\n}}"
     assert out == "    if (v.length == 0) {\n        return 0;\n    }"
-    before = "int max(int a, int b) {\n    if (a < b) {\n        return a;\n    }\n    return b;\n}"
-    inp, out = ir_from_pair(before, before.replace("a < b", "a > b"))
-    assert inp.splitlines()[1:3] == ["    // if (a < b) {", f"    {FILL_ME}"] and out == "    if (a > b) {"
+    assert strip_comments('a(); // x\n/* y\n z */ b("//z", \'/\');\ns = """\n// kept\n""";') == \
+        'a(); \n\n b("//z", \'/\');\ns = """\n// kept\n""";'
 
 
-def test_defects4j_style_source_prefix_commented_chunk_suffix(sample_bugs):
-    bug = sample_bugs["OffByOne-1"]
-    src = bug.read_source()
-    lo, hi = 10, 20
-    inp, out = ir_from_source(src, bug.location.lines, bug.fixed_chunk, span=(lo, hi))
-    lines = src.splitlines()
-    start, end = bug.location.lines
-    expected = lines[lo - 1:start - 1] + ["        // " + lines[start - 1].strip(), "        " + FILL_ME] + lines[end:hi]
-    assert inp.splitlines() == expected and out == bug.fixed_chunk
-    with pytest.raises(UserError, match="outside"):
-        ir_from_source(src, (5, 30), "x", span=(10, 20))
+def test_manifest_samples_are_the_loops_fill_prompts(sample_bugs):
+    fill = STYLES["fill"]
+    samples = manifest_samples(next(iter(sample_bugs.values())).root.parent / "bugs.jsonl")
+    assert len(samples) == len(sample_bugs) >= 10
+    for s in samples:
+        bug = sample_bugs[s.id]
+        assert [{"role": "user", "content": s.input}] == fill.first_messages(bug)
+        assert s.input.count(FILL_ME) == 1 and "/*" not in s.input
+        assert [ln.strip() for ln in s.output.splitlines()] == \
+            [ln.strip() for ln in strip_comments(bug.fixed_chunk).splitlines() if ln.strip()]
 
 
 def test_juliet_pairs_lose_comments_and_telltale_names():
@@ -101,16 +89,22 @@ def test_juliet_pairs_lose_comments_and_telltale_names():
     code = (inp + out).replace('"bad // not a comment"', "")  # string literals are left alone
     for telltale in ("bad", "good", "G2B", "B2G", "FLAW", "FIX", "CWE", "/*", "POTENTIAL"):
         assert telltale not in code, telltale
-    assert inp.splitlines()[0] == "    public void process(int data) throws Throwable {"
+    assert inp.splitlines()[0] == "public void process(int data) throws Throwable {"  # dedented
     assert "sink(r);" in out and FILL_ME in inp
 
 
-def test_token_limit_filter_and_split_determinism():
+def test_pair_length_filter_dedup_and_split_determinism():
     samples = [Sample(f"s{i}", "x" * (i * 30), "y" * 3) for i in range(1, 21)]
-    kept, dropped = filter_by_length(samples, None, max_tokens=100)  # chars/3 estimate: inputs of 10..200 tokens
-    assert [s.id for s in kept] == [f"s{i}" for i in range(1, 11)] and len(dropped) == 10
-    kept2, _ = filter_by_length([Sample("o", "a", "z" * 400)], None, max_tokens=100)
-    assert kept2 == []  # the output counts too
+    kept, dropped = filter_by_length(samples, None, max_tokens=100)  # chars/3 estimate of input + output
+    assert [s.id for s in kept] == [f"s{i}" for i in range(1, 10)] and len(dropped) == 11
+    # input and output each fit, the pair does not: dropped (RepairLLaMA filters the pair)
+    assert filter_by_length([Sample("o", "a" * 240, "z" * 240)], None, max_tokens=100)[0] == []
+    from collections import Counter
+    skipped = Counter()
+    a, b = Sample("a", "int f() {\n  <FILL_ME>\n}", "return 1;"), Sample("b", "int g() {}", "x;")
+    out = dedup([a, Sample("a2", a.input, a.output), Sample("a3", a.input.replace("  ", "\t"), a.output), b],
+                skipped)
+    assert [s.id for s in out] == ["a", "b"] and skipped == {"dedup:exact": 1, "dedup:whitespace": 1}
     train, dev = split(samples, 0.25, seed=3)
     assert (train, dev) == split(samples, 0.25, seed=3) and len(dev) == 5 and len(train) == 15
     assert sorted(s.id for s in train + dev) == sorted(s.id for s in samples)
@@ -123,20 +117,47 @@ def test_token_limit_with_a_real_tokenizer():
     from finetune.testing import tiny_base
     tok = load_tokenizer(tiny_base())
     s = Sample("t", "int x = 1;\n" * 20, "return x;")
-    n = len(tok.encode(s.input, add_special_tokens=False))
+    n = len(STYLES["fill"].prompt_ids(tok, [{"role": "user", "content": s.input}])) + \
+        len(tok.encode(s.output, add_special_tokens=False)) + 1  # bos + prompt | answer + eos
     assert filter_by_length([s], tok, n)[0] == [s] and filter_by_length([s], tok, n - 1)[0] == []
 
 
-def test_readers_parquet_and_malformed_jsonl(tmp_path):
+def _megadiff_shards(folder, rows_per_shard):
+    """Parquet shards with Megadiff's published columns (diff, is_single_chunk, is_single_function,
+    buggy_function, fixed_function) and layout (data/train-0000K-of-0000N-*.parquet)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
-    rows = [{"id": "a", "diff": "@@ -1 +1 @@\n-x = 1;\n+x = 2;\n"}, {"id": "b", "diff": "@@ -1 +1 @@\n-//a\n+//b\n"}]
-    pq.write_table(pa.Table.from_pylist(rows), tmp_path / "md.parquet")
+    folder.mkdir(parents=True)
+    for k, rows in enumerate(rows_per_shard):
+        table = pa.Table.from_pylist([{"diff": "@@ -1 +1 @@\n-x\n+y\n", "is_single_chunk": True,
+                                       "is_single_function": True, **r} for r in rows])
+        pq.write_table(table, folder / f"train-{k:05d}-of-{len(rows_per_shard):05d}-abc.parquet")
+    return folder
+
+
+def test_megadiff_parquet_shards_with_the_real_columns(tmp_path):
     from collections import Counter
+    md = _megadiff_shards(tmp_path / "data", [
+        [{"buggy_function": BUGGY, "fixed_function": FIXED},
+         {"buggy_function": "int f() {\n  // a\n  return 1;\n}", "fixed_function": "int f() {\n  // b\n  return 1;\n}"}],
+        [{"buggy_function": BUGGY, "fixed_function": FIXED},  # a duplicate across shards
+         {"buggy_function": "void g() {\n}", "fixed_function": ""}]])
     skipped = Counter()
-    out = megadiff_samples(tmp_path / "md.parquet", skipped)
-    assert [(s.id, s.input, s.output) for s in out] == [("a", f"// x = 1;\n{FILL_ME}", "x = 2;")]
-    assert skipped == {"megadiff:no-code-change": 1}
+    out = megadiff_samples(md, skipped, cache_dir=tmp_path / "cache")
+    assert [s.input for s in out] == [ir_from_pair(BUGGY, FIXED)[0]] * 2  # the whole function, not a hunk
+    assert skipped == {"megadiff:comment-only-change": 1, "megadiff:empty-fixed-function": 1}
+    ds = build_dataset([md], dev_fraction=0.0, cache_dir=tmp_path / "cache")
+    assert len(ds["train"]) == 1 and ds["skipped"]["dedup:exact"] == 1
+    # only the diff column (what repairchat used to read): a one-line error, no empty train/dev files
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    pq.write_table(pa.Table.from_pylist([{"diff": "@@ -1 +1 @@\n-a();\n+b();\n"}]), tmp_path / "diff.parquet")
+    with pytest.raises(UserError, match="no usable training record.*no-function-columns 1") as e:
+        build_dataset([tmp_path / "diff.parquet"], cache_dir=tmp_path / "cache")
+    assert "\n" not in str(e.value)
+
+
+def test_malformed_jsonl_is_one_line(tmp_path):
     (tmp_path / "bad.jsonl").write_text('{"id": 1}\n{"id": \n')
     with pytest.raises(UserError, match=r"bad.jsonl:2: malformed JSON"):
         read_records(tmp_path / "bad.jsonl")
@@ -154,7 +175,17 @@ def test_transcript_chats_end_with_the_plausible_reply(tmp_path):
         t.log("end", result="plausible", rounds=2)
     (chat,) = chats_from_transcript(t.path)
     assert [m["role"] for m in chat["messages"]] == ["system", "user", "assistant", "user", "assistant"]
-    assert chat["messages"][-1]["content"] == "try 2"
+    assert chat["messages"][-1]["content"] == "try 2" and chat["bug"] == "B-1"  # the bug id is kept
+    with Transcript.create(tmp_path, {"id": "F-1"}, "demo", loop={"style": "fill"}) as t:
+        t.log("message", round=0, role="user", content="f() {\n<FILL_ME>\n}")
+        t.log("reply", round=1, sample=0, raw="x();", code=None, outcome={"kind": "compile-error"})
+        t.log("message", round=1, role="assistant", content="x();")
+        t.log("message", round=1, role="user", content="// failed\nf() {\n<FILL_ME>\n}")
+        t.log("reply", round=2, sample=0, raw="```java\ny();\n```", code="y();", outcome={"kind": "plausible"})
+    # a fill session gives the self-contained fill turn that led to the fix, answered with the applied chunk
+    assert chats_from_transcript(t.path) == [{"id": chats_from_transcript(t.path)[0]["id"], "bug": "F-1",
+                                              "input": "// failed\nf() {\n<FILL_ME>\n}", "output": "y();",
+                                              "source": "transcript"}]
 
 
 def test_build_dataset_and_stats_png(tmp_path, sample_bugs):
@@ -171,8 +202,6 @@ def test_build_dataset_and_stats_png(tmp_path, sample_bugs):
     png = tmp_path / "hist.png"
     report(records, None, 40, png=png)
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    chats = build_dataset([shipped("megadiff_sample.jsonl")], chat=True, dev_fraction=0)["train"]
-    assert all(c["messages"][-1]["role"] == "assistant" for c in chats)
 
 
 def test_finetune_data_command_writes_splits_and_stats(tmp_path, capsys):

@@ -45,15 +45,19 @@ def test_complete_returns_n_strings(hf):
         hf.complete(MESSAGES, n=0)
 
 
-def test_adapter_spec_loads_the_lora(tmp_path):
+def test_a_fill_adapter_renders_raw_prompts_and_a_chat_model_its_template(hf):
     from finetune.testing import tiny_lora
     adapter, _, records = tiny_lora()
     model = load_model(f"hf:{tiny_base()}?adapter={adapter}&max_new_tokens=40")
-    from finetune.collate import encode_prompt
-    from finetune.generate import beam_kwargs, generate_texts
-    ids = encode_prompt(model.tokenizer, records[0]["input"])
-    (cands,) = generate_texts(model.model, model.tokenizer, [ids], 1, **beam_kwargs(1, 1, 40))
-    assert cands[0][0] == records[0]["output"]
+    turn = [{"role": "user", "content": records[0]["input"]}]
+    assert model.complete(turn) == [records[0]["output"]]
+    tok = model.tokenizer
+    assert model.last_prompt_ids == [tok.bos_token_id] + tok.encode(records[0]["input"], add_special_tokens=False)
+    hf.complete(turn)  # a model without a marker: the chat template
+    assert hf.last_prompt_ids == tok.encode(tok.apply_chat_template(turn, tokenize=False, add_generation_prompt=True),
+                                            add_special_tokens=False)
+    with pytest.raises(UserError, match="style"):
+        load_model(f"hf:{tiny_base()}?style=haiku")
 
 
 def test_served_tiny_model_answers_the_openai_client(hf):
@@ -75,19 +79,22 @@ def test_served_tiny_model_answers_the_openai_client(hf):
 
 
 def test_multi_turn_chat_lora_answers_every_assistant_turn(tmp_path):
-    """LoRA on chats with a failed attempt + feedback turn: loss on both assistant turns, so the model answers
-    the first user turn with the attempt and the feedback turn with the fix (through the hf: backend)."""
-    from finetune.data import Sample, chat_record, write_jsonl
+    """LoRA on chats with a failed attempt + feedback turn, ``loss_on = "all"``: loss on both assistant turns, so
+    the model answers the first user turn with the attempt and the feedback turn with the fix (hf: backend)."""
+    from finetune.data import write_jsonl
     from finetune.testing import lora_config, sample_records
     from finetune.train import train
     chats = []
     for r in sample_records()[:2]:
-        s = Sample(r["id"], r["input"], r["output"], r["source"])
-        chats.append(chat_record(s, feedback=[("// no idea", "error: the tests still fail; give code")]))
+        chats.append({"id": r["id"], "bug": r["id"], "messages": [
+            {"role": "user", "content": r["input"]}, {"role": "assistant", "content": "// no idea"},
+            {"role": "user", "content": "error: the tests still fail; give code"},
+            {"role": "assistant", "content": r["output"]}]})
     data = write_jsonl(tmp_path / "chats.jsonl", chats)
-    train(lora_config(tiny_base(), data, tmp_path / "chat", max_steps=30))
+    train(lora_config(tiny_base(), data, tmp_path / "chat", max_steps=30, loss_on="all"))
     model = load_model(f"hf:{tiny_base()}?adapter={tmp_path / 'chat'}&max_new_tokens=40")
+    assert model.declared == "chat"
     for chat in chats:
         msgs = chat["messages"]
-        assert model.complete(msgs[:2]) == ["// no idea"]
-        assert model.complete(msgs[:4]) == [msgs[4]["content"]]
+        assert model.complete(msgs[:1]) == ["// no idea"]
+        assert model.complete(msgs[:3]) == [msgs[3]["content"]]

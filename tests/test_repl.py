@@ -40,7 +40,7 @@ def actions(tr):
     return [e["name"] for e in transcript.read(tr.path) if e["type"] == "action"]
 
 
-def test_commands_undo_redo_apply_and_transcript(sample_bugs, scripted, tmp_path):
+def test_commands_undo_redo_apply_and_transcript(sample_bugs, scripted, tmp_path, capsys):
     bug = sample_bugs["WrongOperator-1"]
     wrong = bug.fixed_method.replace("+ 32.0", "* 32.0")
     model = scripted([[fenced(wrong)], [fenced(bug.fixed_method)]])
@@ -112,6 +112,16 @@ def test_commands_undo_redo_apply_and_transcript(sample_bugs, scripted, tmp_path
     assert state.messages == cmds.session.messages and state.code == cmds.code and state.round == 2
     assert events[-1]["type"] == "end" and events[-1]["result"] == "plausible"
 
+    # the transcript is a golden test of the REPL session: its commands rerun with the recorded replies
+    from agent.cli import main
+    assert main(["replay", str(tr.path), "--validator", "warm"]) == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert "2 turn outcome(s) replayed, 0 differ; 0 chat message(s) differ" in text
+    # sessions show ends with the fix
+    assert main(["sessions", "show", str(tr.path)]) == 0
+    text = capsys.readouterr().out
+    assert "final code (plausible)" in text and "return celsius * 9.0 / 5.0 + 32.0;" in text
+
 
 def test_prompt_toolkit_session_through_a_pipe(sample_bugs, scripted, tmp_path):
     bug = sample_bugs["OffByOne-1"]
@@ -154,11 +164,41 @@ def test_repl_command_with_piped_input(sample_bugs, tmp_path):
     with Transcript.create(tmp_path, bug.to_dict(), "x", {}) as recorded:  # a model that is never asked here
         recorded.log("reply", round=1, sample=0, raw="no idea", outcome={"kind": "extract-failed"})
     res = subprocess.run([sys.executable, "-m", "agent.cli", "repl", bug.id, "--model", f"replay:{recorded.path}",
-                          "--sessions-dir", str(sessions), "--validator", "warm"], input=f"/apply {fix}\n/test\n/save out.patch\n/nonsense\n", text=True,
+                          "--sessions-dir", str(sessions), "--validator", "warm"], input=f"/apply paste\n{bug.fixed_method}\n.\n/test\n/save /proc/nowhere/x.patch\n/save out.patch\n/nonsense\n", text=True,
                          capture_output=True, cwd=tmp_path, timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert res.returncode == 0, res.stderr
     assert "plausible" in res.stdout and "unknown command /nonsense" in res.stdout and "Traceback" not in res.stderr
     assert (tmp_path / "out.patch").read_text().startswith(f"--- a/{bug.location.file}")
     assert bug.source_file.read_bytes() == before
     [path] = sessions.glob("*.jsonl")
-    assert [e["name"] for e in transcript.read(path) if e["type"] == "action"] == ["apply", "test", "save", "error"]
+    # the pasted lines (up to '.') were one method, not messages to the model; /save to a bad place is one line
+    assert [e["name"] for e in transcript.read(path) if e["type"] == "action"] == [
+        "apply", "test", "error", "save", "error"]
+    assert "/save: cannot write /proc/nowhere/x.patch" in " ".join(res.stdout.split())
+
+
+def test_failure_text_is_shown_literally_and_partial_events_are_one_line(sample_bugs, scripted, tmp_path, capsys):
+    """Brackets in failure messages (``S[atur]day``, ``a[i]``) are not rich markup; damaged events are one line."""
+    import json
+
+    from agent.cli import main
+    from agent.validation.validate import Outcome
+    from extractors.failures import TestFailure
+    bug = sample_bugs["OffByOne-1"]
+    cmds, tr, out = make(bug, scripted([]), tmp_path)
+    failure = TestFailure("sample.DayTest::testName", "java.lang.AssertionError", "expected:<S[atur]day> but was:<a[i]>")
+    cmds.io.outcomes("round 1", [("r1s0", Outcome("test-failure", (failure,)))])
+    cmds.io.info("a[i] and [bold]S[atur]day[/bold]")
+    cmds.io.error("no method [x] found")
+    cmds.session.validator.close()
+    text = out.getvalue()
+    assert "S[atur]day" in text and "a[i]" in text and "[bold]S[atur]day[/bold]" in text and "[x]" in text
+    tr.close()
+    lines = tr.path.read_text().splitlines()
+    damaged = tmp_path / "damaged.jsonl"
+    damaged.write_text("\n".join(lines + [json.dumps({"v": 2, "type": "reply", "round": 1, "sample": 0, "raw": "x",
+                                                     "outcome": {"kind": "test-failure", "failures": [{}]}})]))
+    capsys.readouterr()
+    assert main(["sessions", "show", str(damaged)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("repairchat: error: ") and "outcome is damaged" in err and err.count("\n") == 1

@@ -7,7 +7,7 @@ import pytest
 from conftest import tree_digest
 
 from agent.bugs import SAMPLES, load_manifest
-from agent.prompts import method_context
+from agent.styles import method_context
 from agent.validation.validate import Candidate, FreshValidator, ValidationConfig
 from agent.validation.workspace import apply_chunk, apply_method
 

@@ -13,7 +13,7 @@ from conftest import tree_digest
 from agent.validation import warm
 from agent.bugs import SAMPLES, bug_from_dict, load_manifest
 from agent.validation.javatools import build_helper
-from agent.validation.cache import HIT, CachingValidator
+from agent.validation.cache import CachingValidator
 from agent.validation.validate import Candidate, FreshValidator, Outcome, ValidationConfig, make_validator
 from agent.validation.warm import WarmValidator
 from agent.validation.workspace import buggy_method
@@ -54,6 +54,7 @@ def signature(o: Outcome) -> tuple:
     return o.kind, tuple(fs)
 
 
+FRESH_SECONDS: list[float] = []  # wall time of the fresh fixture (two threads)
 CASES = [(bug, name, cand) for bug in BUGS for name, cand in candidates(bug).items()]
 
 
@@ -66,8 +67,10 @@ def digests():
 def fresh_outcomes(digests):
     fresh = FreshValidator(CONFIG)
     build_helper("RepairRunner")  # once, before threads race to build it (build_helper's temp dir is per process)
+    started = time.monotonic()
     with ThreadPoolExecutor(2) as pool:
         outs = list(pool.map(lambda c: fresh.validate(c[0], c[2]), CASES))
+    FRESH_SECONDS.append(time.monotonic() - started)
     return {(bug.id, name): o for (bug, name, _), o in zip(CASES, outs)}
 
 
@@ -95,7 +98,9 @@ def test_warm_matches_fresh_on_every_sample_bug(fresh_outcomes, warm_validator, 
     assert all(kinds[(b.id, "compile-error")] == "compile-error" for b in BUGS)
     assert kinds[("OffByOne-1", "exit")] == "test-failure"
     assert warm_validator.fallbacks == 0
-    assert time.monotonic() - started < 60
+    # one server per bug (its root, JDK, JVM options), yet faster serially than fresh on two threads; measured
+    # side by side in one run, as the machine's load changes both alike
+    assert time.monotonic() - started < FRESH_SECONDS[0]
     for bug in BUGS:  # nothing written into the user's trees (no patched file, no .class files)
         assert tree_digest(bug.root) == digests[bug.id], bug.id
 
@@ -124,7 +129,8 @@ def test_killed_server_is_restarted_and_candidate_retried(warm_validator):
 def test_hung_server_is_killed_and_candidate_retried(monkeypatch):
     monkeypatch.setattr(warm, "SLACK", 2.0)
     bug = BUGS[2]
-    with WarmValidator(ValidationConfig(test_timeout=0.5, compile_timeout=3.0)) as v:
+    # the hang is noticed after compile_timeout + candidate_timeout + SLACK seconds; javac keeps room on a busy machine
+    with WarmValidator(ValidationConfig(test_timeout=5.0, compile_timeout=20.0, candidate_timeout=1.0)) as v:
         assert v.validate(bug, Candidate(bug.fixed_method)).kind == "plausible"
         hung = v.server
         os.kill(hung.pid, signal.SIGSTOP)  # alive but silent: only the deadline can notice
@@ -135,10 +141,12 @@ def test_hung_server_is_killed_and_candidate_retried(monkeypatch):
 
 def test_stuck_test_thread_restarts_server(warm_validator):
     bug = next(b for b in BUGS if b.id == "InfiniteLoop-1")
-    pid = warm_validator.server.pid
+    assert warm_validator.validate(bug, Candidate(bug.fixed_method)).kind == "plausible"
+    pid, restarts = warm_validator.server.pid, warm_validator.restarts
     original = buggy_method(bug.read_source(), bug.location).text
     assert warm_validator.validate(bug, Candidate(original)).kind == "timeout"
-    assert warm_validator.server.pid != pid  # the spinning thread's JVM was replaced
+    assert warm_validator.restarts == restarts + 1  # the spinning thread's JVM was replaced
+    assert warm_validator._server is None or warm_validator.server.pid != pid
     assert warm_validator.validate(bug, Candidate(bug.fixed_method)).kind == "plausible"
 
 
@@ -191,7 +199,7 @@ def test_duplicates_are_skipped_and_persisted(tmp_path, warm_validator):
     reformatted = "// the fix\n" + bug.fixed_method.replace("    ", "\t").replace(" = ", "=").replace("\n", "\n\n")
     second = cache.validate(bug, Candidate(reformatted))
     assert first.kind == second.kind == "plausible"
-    assert inner.calls == 1 and cache.hits == 1 and second.seconds == 0 and second.detail.startswith(HIT)
+    assert inner.calls == 1 and cache.hits == 1 and second.seconds == 0 and second.cached
     assert second.code != first.code  # the hit carries this candidate's code
     other = cache.validate(bug, Candidate(bug.fixed_method.replace("<=", "<")))  # a different candidate
     assert inner.calls == 2 and other.kind == "test-failure"

@@ -48,7 +48,7 @@ CACHE_VERSION = 2
 EXPORTS = ("dir.src.classes", "dir.src.tests", "cp.test", "tests.trigger", "tests.all")
 # Code written for Java < 9 reflects into the JDK freely: Java 8 allowed it and 9-16 permitted it by default, 17
 # refuses. Open the java.base packages such code (reflection builders, serialization, mocking) reaches into;
-# on Lang (full suites of Lang-1 and Lang-60 on JDK 17) java.lang is the one that matters.
+# on Lang (full suites of Lang-1, -40 and -60 on JDK 17) java.lang is the one that matters.
 OPENS = ("java.base/java.lang", "java.base/java.lang.reflect", "java.base/java.util", "java.base/java.text",
          "java.base/java.io", "java.base/java.math", "java.base/java.net", "java.base/java.util.concurrent")
 
@@ -136,10 +136,11 @@ NOISE = re.compile(r"^(Compilation failed in require|BEGIN failed|Executed comma
 
 
 def failure_line(output: str) -> str:
-    """The line of a failed ``defects4j`` run that says why: its ``Error:`` (or git's ``fatal:``) line, else the
-    last line that is not a perl stack frame (``at FILE line N.`` trimmed)."""
-    found = [ln.strip() for ln in output.splitlines() if ln.strip() and not NOISE.search(ln)]
-    said = [ln for ln in found if re.match(r"(Error|ERROR|fatal|BUILD FAILED)\b", ln)]
+    """The line of a failed ``defects4j`` run that says why: the compiler's first ``error:``, else its ``Error:``
+    (or git's ``fatal:``, Ant's ``BUILD FAILED``) line, else the last line that is not a perl stack frame."""
+    found = [ANT_PREFIX.sub("", ln).strip() for ln in output.splitlines() if ln.strip() and not NOISE.search(ln)]
+    said = [ln for ln in found if "error:" in ln] or \
+        [ln for ln in found if re.match(r"(Error|ERROR|fatal|BUILD FAILED)\b", ln)]
     line = (said or found or ["(no output)"])[0 if said else -1]
     return re.sub(r" at \S+ line \d+\.?$", "", line)[:200]
 
@@ -320,7 +321,7 @@ class D4JValidator:
                 errors = fparse.parse_javac(text)
                 return Outcome("compile-error", tuple(errors), code, time.monotonic() - started,
                                "" if errors else text.strip()[-500:])
-            budget = self.config.test_timeout * (count_tests(ws.root, bug.test_roots) + 1) + 60
+            budget = self.config.timeout_for(bug) * (count_tests(ws.root, bug.test_roots) + 1) + 60
             res = run(["test", "-w", str(ws.root)], budget)
             seconds = time.monotonic() - started
             if res.timed_out:

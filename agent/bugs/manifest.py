@@ -7,7 +7,12 @@ One bug a line::
      "location": {"file": "src/main/java/sample/RangeSum.java", "method": "sum", "lines": [12, 12]},
      "fixed_method": "...", "fixed_chunk": "..."}
 
-``root`` and relative ``classpath`` entries are resolved against the manifest's folder.
+``root`` and relative ``classpath`` entries are resolved against the manifest's folder. Optional build settings
+(how the project's build compiles and runs its tests; see README "Build settings"): ``javac_options``
+(e.g. ``["--release", "8", "-encoding", "ISO-8859-1"]``), ``jvm_options`` (e.g.
+``["--add-opens", "java.base/java.lang=ALL-UNNAMED"]``), ``test_timeout`` (seconds per test), ``java_home``,
+``test_include`` / ``test_exclude`` (test file patterns, default Surefire's), ``broken_tests`` (tests that fail on
+the fixed version too; never used to judge a candidate).
 """
 
 from __future__ import annotations
@@ -42,13 +47,27 @@ class Bug:
     fixed_chunk: str | None = None
     description: str = ""
     extra: dict = field(default_factory=dict, compare=False, hash=False)
+    javac_options: tuple[str, ...] = ()
+    jvm_options: tuple[str, ...] = ()
+    test_timeout: float | None = None
+    java_home: str | None = None
+    test_include: tuple[str, ...] = ()  # test file patterns (empty: Surefire's defaults)
+    test_exclude: tuple[str, ...] = ()
+    broken_tests: tuple[str, ...] = ()  # "pkg.Class::method" (or "pkg.Class"): excluded from judging candidates
+    test_classes: tuple[str, ...] | None = None  # the classes to run after the failing tests (None: all found)
+
+    @property
+    def encoding(self) -> str:
+        """The source encoding (javac's ``-encoding``; UTF-8 when not given)."""
+        opts = list(self.javac_options)
+        return opts[opts.index("-encoding") + 1] if "-encoding" in opts[:-1] else "utf-8"
 
     @property
     def source_file(self) -> Path:
         return self.root / self.location.file
 
     def read_source(self) -> str:
-        return self.source_file.read_text(encoding="utf-8")
+        return self.source_file.read_text(encoding=self.encoding)
 
     def to_dict(self) -> dict:
         d = {"id": self.id, "root": str(self.root), "source_roots": list(self.source_roots),
@@ -56,10 +75,16 @@ class Bug:
              "failing_tests": list(self.failing_tests),
              "location": {"file": self.location.file, "method": self.location.method,
                           "lines": list(self.location.lines) if self.location.lines else None}}
-        for key in ("fixed_method", "fixed_chunk", "description"):
+        for key in ("fixed_method", "fixed_chunk", "description", "test_timeout", "java_home"):
             if getattr(self, key):
                 d[key] = getattr(self, key)
+        for key in SETTINGS_LISTS:
+            if getattr(self, key):
+                d[key] = list(getattr(self, key))
         return d
+
+
+SETTINGS_LISTS = ("javac_options", "jvm_options", "test_include", "test_exclude", "broken_tests")
 
 
 def _str_list(obj: dict, key: str, where: str) -> tuple[str, ...]:
@@ -89,6 +114,24 @@ def bug_from_dict(obj: dict, base: Path, where: str = "manifest") -> Bug:
     bad = [t for t in failing if "::" not in t]
     if bad:
         raise UserError(f"{where}: failing test {bad[0]!r} must look like pkg.Class::method")
+    timeout = obj.get("test_timeout")
+    if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0):
+        raise UserError(f"{where}: 'test_timeout' must be a positive number of seconds")
+    java_home = obj.get("java_home")
+    if java_home is not None:
+        if not isinstance(java_home, str) or not (base / java_home).is_dir():
+            raise UserError(f"{where}: java_home {java_home!r} is not a folder; give a JDK's home (it holds bin/java)")
+        java_home = str((base / java_home).resolve())
+    settings = {k: _str_list(obj, k, where) for k in SETTINGS_LISTS}
+    if "-encoding" in settings["javac_options"][-1:]:
+        raise UserError(f"{where}: 'javac_options' ends with -encoding; give the charset after it")
+    if "-encoding" in settings["javac_options"]:
+        import codecs
+        charset = settings["javac_options"][settings["javac_options"].index("-encoding") + 1]
+        try:
+            codecs.lookup(charset)
+        except LookupError:
+            raise UserError(f"{where}: unknown source encoding {charset!r} in 'javac_options'") from None
     root = (base / obj["root"]).resolve()
     if not root.is_dir():
         raise UserError(f"{where}: bug root {root} does not exist; fix 'root' (relative to the manifest's folder)")
@@ -98,9 +141,17 @@ def bug_from_dict(obj: dict, base: Path, where: str = "manifest") -> Bug:
               failing_tests=failing, location=Location(loc["file"], loc["method"], lines),
               fixed_method=obj.get("fixed_method"), fixed_chunk=obj.get("fixed_chunk"),
               description=obj.get("description", ""),
-              extra={k: v for k, v in obj.items() if k not in Bug.__dataclass_fields__})
+              extra={k: v for k, v in obj.items() if k not in Bug.__dataclass_fields__},
+              test_timeout=float(timeout) if timeout is not None else None, java_home=java_home, **settings)
     if not bug.source_file.is_file():
         raise UserError(f"{where}: buggy file {bug.source_file} does not exist; fix 'location.file'")
+    try:
+        count = bug.read_source().count("\n") + 1
+    except UnicodeDecodeError:
+        raise UserError(f"{where}: buggy file {bug.source_file} is not {bug.encoding} text; give its encoding in "
+                        "'javac_options' (-encoding ISO-8859-1) or convert it") from None
+    if lines is not None and lines[1] > count:
+        raise UserError(f"{where}: 'location.lines' {list(lines)} go past the end of {loc['file']} ({count} lines)")
     return bug
 
 

@@ -89,7 +89,7 @@ class Commands:
 
     def __init__(self, bug, model, model_spec: str, validator, io: ReplIO, config: LoopConfig | None = None,
                  transcript=None, new_validator=None):
-        from agent.prompts import method_context
+        from agent.styles import method_context
 
         self.new_validator = new_validator  # makes a fresh validator after Ctrl-C stopped one mid-run
 

@@ -3,8 +3,9 @@
 Two candidates are equal when the patched files they produce are token-equal (``extractors.java.normalize``:
 comments and layout dropped, literals kept) for the same bug. Keying on the whole patched file (not only the
 applied code) keeps a method and a chunk with the same text apart, and misses rather than lies when the user's
-file changed since the entry was written. A hit returns the earlier Outcome with this candidate's code,
-``seconds=0`` and a detail saying so (line numbers in its failures are the earlier candidate's). With ``path``
+file changed since the entry was written. Each candidate is prepared (extracted, applied) once, here; the inner
+validator runs the prepared patch (``run_prepared``). A hit returns the earlier Outcome with this candidate's code,
+``seconds=0`` and ``cached=True`` (line numbers in its failures are the earlier candidate's). With ``path``
 the cache is a JSONL file, appended and flushed per new entry, so a resumed batch run reuses it.
 """
 
@@ -13,25 +14,23 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+import time
 from pathlib import Path
 
 from agent.bugs import Bug
-from agent.validation.validate import Candidate, Outcome, Validator, patch
+from agent.validation.validate import LEGACY_HIT, Candidate, Outcome, Prepared, Validator, prepare
 
-HIT = "cache hit: same tokens as an earlier candidate"
+HIT = LEGACY_HIT  # how hits were marked before Outcome.cached (old transcripts and caches)
+
+
+def prepared_key(bug: Bug, prepared: Prepared) -> str:
+    return hashlib.sha256(f"{bug.id}\0{prepared.key}".encode("utf-8")).hexdigest()
 
 
 def cache_key(bug: Bug, candidate: Candidate) -> str | None:
     """The dedup key of a candidate, or None when it does not even apply (nothing worth caching)."""
-    patched = patch(bug, candidate)
-    if isinstance(patched, Outcome):
-        return None
-    from extractors import java
-    try:
-        norm = java.normalize(patched[0])
-    except Exception:  # never let the key break validation: fall back to the exact text
-        norm = patched[0]
-    return hashlib.sha256(f"{bug.id}\0{norm}".encode("utf-8")).hexdigest()
+    prepared = prepare(bug, candidate)
+    return None if isinstance(prepared, Outcome) else prepared_key(bug, prepared)
 
 
 class CachingValidator:
@@ -60,17 +59,17 @@ class CachingValidator:
         return len(self._outcomes)
 
     def validate(self, bug: Bug, candidate: Candidate) -> Outcome:
-        key = cache_key(bug, candidate)
-        if key is None:
-            return self.inner.validate(bug, candidate)
+        started = time.monotonic()
+        prepared = prepare(bug, candidate, started)
+        if isinstance(prepared, Outcome):
+            return prepared
+        key = prepared_key(bug, prepared)
         with self._lock:
             old = self._outcomes.get(key)
         if old is not None:
             self.hits += 1
-            patched = patch(bug, candidate)
-            code = patched[1] if not isinstance(patched, Outcome) else old.code
-            return Outcome(old.kind, old.failures, code, 0.0, f"{HIT}; {old.detail}" if old.detail else HIT)
-        out = self.inner.validate(bug, candidate)
+            return Outcome(old.kind, old.failures, prepared.code, 0.0, old.detail, cached=True)
+        out = prepared.run_on(self.inner, bug, started)
         with self._lock:
             self.misses += 1
             self._outcomes[key] = out

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import signal
 import subprocess
+import threading
 import time
 from dataclasses import dataclass
 from functools import lru_cache
@@ -37,9 +39,22 @@ class ProcResult:
 
 @dataclass(frozen=True)
 class JavaEnv:
-    javac: str
+    javac: str  # this JDK's javac, or the default one when the home is a runtime only (see ``release``)
     java: str
     junit_classpath: tuple[str, ...]
+    version: int = 17  # the runtime's feature version (11, 17, 21, ...)
+    home: str | None = None
+
+    @property
+    def release(self) -> list[str]:
+        """javac options that make classes this runtime loads (``--release N`` when javac is newer)."""
+        return ["--release", str(self.version)] if self.version < javac_version(self.javac) else []
+
+    @property
+    def security_manager_flags(self) -> list[str]:
+        """The flag a JVM needs to let a program install a security manager (Java 12-23); 11 needs none and
+        24+ cannot have one."""
+        return ["-Djava.security.manager=allow"] if 12 <= self.version < 24 else []
 
 
 def cache_dir() -> Path:
@@ -51,22 +66,58 @@ def cache_dir() -> Path:
     return path
 
 
-@lru_cache(maxsize=1)
-def java_env() -> JavaEnv:
-    """Find javac, java and the JUnit 4 jars, or raise a one-line UserError saying how to install them."""
-    home = os.environ.get("JAVA_HOME")
-    def tool(name: str) -> str:
-        found = (home and shutil.which(name, path=os.path.join(home, "bin"))) or shutil.which(name)
-        if not found:
-            raise UserError(f"{name} not found on PATH (Java 17 JDK needed); {INSTALL_HINT}")
-        return found
-    javac, java = tool("javac"), tool("java")
+VERSION = re.compile(r'version "(?:1\.)?(\d+)')
+
+
+@lru_cache(maxsize=16)
+def _version(tool: str) -> int:
+    """The feature version of ``java`` or ``javac`` (``-version``'s "17.0.9" / "1.8.0" / "javac 17.0.9")."""
+    res = run_process([tool, "-version"], timeout=60)
+    m = VERSION.search(res.output) or re.search(r"javac (?:1\.)?(\d+)", res.output)
+    if res.returncode != 0 or not m:
+        raise UserError(f"{tool} -version failed: {res.output.strip()[:200]}; check java_home / JAVA_HOME")
+    return int(m.group(1))
+
+
+def javac_version(javac: str) -> int:
+    return _version(javac)
+
+
+@lru_cache(maxsize=16)
+def has_compiler(java: str) -> bool:
+    """Whether this Java runtime holds javac's module (jdk.compiler), which the warm server runs in-process."""
+    res = run_process([java, "--list-modules"], timeout=60)
+    return res.returncode == 0 and "jdk.compiler@" in res.output
+
+
+@lru_cache(maxsize=8)
+def java_env(java_home: str | None = None) -> JavaEnv:
+    """Find javac, java and the JUnit 4 jars, or raise a one-line UserError saying how to install them.
+
+    ``java_home`` (a bug's setting) picks that JDK's ``bin/java`` and ``bin/javac``; a home with a runtime only
+    (no javac) compiles with the default javac and ``--release`` of that runtime. Without it, ``JAVA_HOME`` and
+    then PATH decide."""
+    if java_home is not None:
+        bin_dir = os.path.join(java_home, "bin")
+        java = shutil.which("java", path=bin_dir)
+        if not java:
+            raise UserError(f"java_home {java_home} has no bin/java; give a JDK's home folder")
+        javac = shutil.which("javac", path=bin_dir) or java_env().javac
+    else:
+        home = os.environ.get("JAVA_HOME")
+
+        def tool(name: str) -> str:
+            found = (home and shutil.which(name, path=os.path.join(home, "bin"))) or shutil.which(name)
+            if not found:
+                raise UserError(f"{name} not found on PATH (Java 17 JDK needed); {INSTALL_HINT}")
+            return found
+        javac, java = tool("javac"), tool("java")
     env_cp = os.environ.get("REPAIRCHAT_JUNIT_CP")
     jars = tuple(p for p in env_cp.split(os.pathsep) if p) if env_cp else JUNIT_JARS
     missing = [j for j in jars if not os.path.exists(j)]
     if missing:
         raise UserError(f"JUnit 4 jar not found: {missing[0]}; {INSTALL_HINT} (or set REPAIRCHAT_JUNIT_CP)")
-    return JavaEnv(javac, java, jars)
+    return JavaEnv(javac, java, jars, _version(java), java_home)
 
 
 def wrap_command(args: list[str], *, cwd: str | Path | None, env: dict | None,
@@ -117,24 +168,26 @@ def java_source(name: str) -> str:
     return resources.files("agent.validation.java").joinpath(name).read_text(encoding="utf-8")
 
 
-def build_helper(name: str, extra_sources: tuple[str, ...] = ()) -> Path:
+def build_helper(name: str, extra_sources: tuple[str, ...] = (), env: JavaEnv | None = None) -> Path:
     """Compile the shipped helper ``agent/validation/java/<name>.java`` once into the cache; return its classes dir.
 
-    The directory is keyed on the sources' hash, so an edited helper is rebuilt and a stale one never used.
+    The directory is keyed on the sources' hash and the Java runtime it is built for (``env``, default the
+    default JDK), so an edited helper is rebuilt, a stale one never used, and a Java 11 runtime gets classes it
+    can load.
     """
-    env = java_env()
+    env = env or java_env()
     names = (name, *extra_sources)
     texts = {n: java_source(f"{n}.java") for n in names}
     digest = hashlib.sha256("".join(texts[n] for n in names).encode()).hexdigest()[:16]
-    out = cache_dir() / "java" / f"{name}-{digest}"
+    out = cache_dir() / "java" / f"{name}-{digest}-java{env.version}"
     if (out / f"{name}.class").exists():
         return out
-    tmp = out.with_name(out.name + f".tmp{os.getpid()}")
+    tmp = out.with_name(out.name + f".tmp{os.getpid()}-{threading.get_ident()}")  # per process and thread
     shutil.rmtree(tmp, ignore_errors=True)
     (tmp / "src").mkdir(parents=True)
     for n, text in texts.items():
         (tmp / "src" / f"{n}.java").write_text(text, encoding="utf-8")
-    res = run_process([env.javac, "-nowarn", "-encoding", "UTF-8", "-d", str(tmp), "-cp",
+    res = run_process([env.javac, *env.release, "-nowarn", "-encoding", "UTF-8", "-d", str(tmp), "-cp",
                        os.pathsep.join(env.junit_classpath), *(str(tmp / "src" / f"{n}.java") for n in names)],
                       timeout=120, writable=(tmp,))
     if res.returncode != 0:

@@ -1,14 +1,16 @@
 """Fast, sound patch validation through a warm JVM compile-and-test server (``agent/validation/java/WarmServer.java``).
 
-One server process per ``WarmValidator`` (per worker), spoken to in JSON lines. Per bug, once per server, the
+One server process per ``WarmValidator`` (per worker) at a time, spoken to in JSON lines, started in the bug's
+project root (a scratch copy) with the bug's JDK and JVM options (``settings``). Per bug, once per server, the
 project is copied into a scratch folder and compiled there (sources + tests, by the server's in-process javac);
 the user's tree is only read. Per candidate the server compiles just the patched file in memory against those
 prebuilt classes, falling back to compiling the whole project when the patched file's API (members, signatures,
 constants, supertypes) differs from the original's or when it does not compile, so diagnostics and linkage are
-javac's over the whole project exactly as in ``FreshValidator``. Tests run as ``FreshValidator`` runs them:
-failing tests first (fail fast), then every test class, with RepairRunner's per-test timeouts and report format,
-in fresh class loaders (nothing static survives from one candidate to the next). Outcomes are built by the same
-code as ``FreshValidator``'s (``patch``, ``test_classes``, ``outcome_from_tests``, ``extractors.failures``).
+javac's over the whole project exactly as in ``FreshValidator`` (with the bug's javac options). Tests run as
+``FreshValidator`` runs them, by RepairRunner's own loop: failing tests first (fail fast), then the test classes
+(``test_specs``), one JUnit request per class with a per-test watchdog, in fresh class loaders (nothing static
+survives from one candidate to the next). Outcomes are built by the same code as ``FreshValidator``'s
+(``prepare``, ``test_specs``, ``outcome_from_tests``, ``extractors.failures``).
 
 A server that hangs (no answer within the budget), dies, or reports a stuck test thread is killed (its process
 group) and replaced; a candidate whose request failed is retried once on a fresh server, then validated by
@@ -19,44 +21,25 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import select
 import subprocess
 import tempfile
 import threading
 import time
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 from agent.bugs import Bug
-from agent.validation.javatools import (ProcResult, build_helper, java_env, java_source, kill_group,
-                                       start_process)
-from agent.validation.validate import (Candidate, FreshValidator, Outcome, ValidationConfig, count_tests,
-                            outcome_from_tests, patch, test_classes)
+from agent.validation.javatools import ProcResult, build_helper, has_compiler, kill_group, start_process
+from agent.validation.settings import BuildSettings, ValidationConfig, settings_for
+from agent.validation.validate import (FreshValidator, Outcome, PreparingValidator, Prepared, outcome_from_tests,
+                                       test_specs)
 from agent.validation.workspace import Workspace
 from extractors import failures as fparse
 
 STARTUP_TIMEOUT = 60.0
 RECYCLE_AFTER = 2000  # requests per server process (class-loader and metaspace hygiene)
-SLACK = 30.0  # seconds added to a request's budget (compile + every test's timeout) before the server is deemed hung
-
-
-_SERVER_FRAME = re.compile(r"WarmServer\.lambda\$run\$\d+\(WarmServer\.java:\d+\)")
-
-
-@lru_cache(maxsize=1)
-def _runner_frame() -> str:
-    """The frame RepairRunner's test thread shows at the bottom of a trace (where the test was started)."""
-    lines = java_source("RepairRunner.java").splitlines()
-    n = next((i for i, ln in enumerate(lines, 1) if "new JUnitCore().run(request)" in ln), 0)
-    return f"RepairRunner.lambda$main$0(RepairRunner.java:{n})"
-
-
-def as_runner_output(text: str) -> str:
-    """The server's report with its test-thread frame spelled as RepairRunner's, so that a failure whose trace has
-    no project frame (the parser then names the runner's frame) reads the same as under FreshValidator."""
-    return _SERVER_FRAME.sub(lambda _m: _runner_frame(), text)
+SLACK = 30.0  # seconds added to a request's budget (compile + the candidate's budget) before the server is deemed hung
 
 
 class ServerError(Exception):
@@ -66,19 +49,25 @@ class ServerError(Exception):
 class WarmServer:
     """One ``java WarmServer`` process in its own process group, spoken to in JSON lines."""
 
-    def __init__(self, log: Path | None = None, *, cwd: str | Path | None = None,
-                 writable: tuple[str | Path, ...] = ()):
-        env = java_env()
-        helper = build_helper("WarmServer", ("RepairRunner", "Json"))
+    def __init__(self, log: Path | None = None, *, settings: BuildSettings | None = None,
+                 cwd: str | Path | None = None, writable: tuple[str | Path, ...] = ()):
+        if settings is None:
+            from agent.validation.javatools import java_env
+            jvm, env = ("-Xmx2g",), java_env()
+        else:
+            jvm, env = settings.jvm_args, settings.env
+        helper = build_helper("WarmServer", ("RepairRunner", "Json"), env=env)
         self._log = open(log, "ab") if log else subprocess.DEVNULL
         self.proc = start_process(
-            [env.java, "-Djava.security.manager=allow", "-XX:+UseSerialGC", "-Xshare:auto",
+            [env.java, *env.security_manager_flags, "-XX:+UseSerialGC", "-Xshare:auto", *jvm,
              "-cp", os.pathsep.join([str(helper), *env.junit_classpath]), "WarmServer"],
             cwd=cwd, writable=writable, stderr=self._log)
         self._buf = b""
         self._next = 0
         self.requests = 0
-        self.request({"op": "ping"}, STARTUP_TIMEOUT)
+        hello = self.request({"op": "ping"}, STARTUP_TIMEOUT)
+        self.exit_guard = bool(hello.get("exit_guard", True))  # False on Java 24+: System.exit ends the server
+        self.has_javac = bool(hello.get("javac", True))
 
     @property
     def pid(self) -> int:
@@ -149,8 +138,7 @@ class WarmServer:
 class _Prepared:
     workspace: Workspace
     signature: tuple  # (path, size, mtime) of every Java file in the user's roots when the copy was made
-    tests: list[str]
-    n_tests: int
+    settings: BuildSettings
     server_pid: int | None = None  # the server that holds this bug's prebuilt state
 
 
@@ -163,8 +151,15 @@ def _signature(bug: Bug) -> tuple:
     return tuple(out)
 
 
-class WarmValidator:
-    """``Validator`` on a warm JVM: same outcomes as ``FreshValidator``, tens of times faster. Call ``close()``."""
+class NoWarm(Exception):
+    """This bug cannot use the warm server (why); it is validated by FreshValidator."""
+
+
+class WarmValidator(PreparingValidator):
+    """``Validator`` on a warm JVM: same outcomes as ``FreshValidator``, tens of times faster. Call ``close()``.
+
+    The server runs in the bug's project root (a scratch copy), with the bug's JDK and JVM options, so a worker
+    moving to another bug starts another server."""
 
     def __init__(self, config: ValidationConfig | None = None, *, isolation: str = "phase"):
         if isolation not in ("phase", "class"):
@@ -174,10 +169,11 @@ class WarmValidator:
         self.isolation = isolation
         self._tmp = Path(tempfile.mkdtemp(prefix="repairchat-warm-", dir=os.environ.get("REPAIRCHAT_SCRATCH")))
         self._server: WarmServer | None = None
+        self._server_key: tuple | None = None
         self._prepared: dict[str, _Prepared] = {}
         self._lock = threading.Lock()
         self.restarts = 0  # servers replaced after a hang, a crash or a stuck test
-        self.fallbacks = 0  # candidates validated by FreshValidator after two failed tries
+        self.fallbacks = 0  # candidates validated by FreshValidator after two failed tries (or NoWarm)
 
     # -- lifecycle -------------------------------------------------------------------------------------
     def __enter__(self) -> "WarmValidator":
@@ -199,10 +195,27 @@ class WarmValidator:
 
     @property
     def server(self) -> WarmServer:
+        """The current server (started for the last bug validated)."""
+        if self._server is None:
+            raise ServerError("no warm server yet: validate a candidate first")
+        return self._server
+
+    def _server_for(self, prep: _Prepared) -> WarmServer:
+        s = prep.settings
+        key = (s.env.java, s.jvm_args, str(prep.workspace.root))
         if self._server is not None and (not self._server.alive() or self._server.requests >= RECYCLE_AFTER):
             self._drop_server()
+        if self._server is not None and self._server_key != key:  # another bug: its root, JDK and JVM options
+            self._server.close()
+            self._server = None
         if self._server is None:
-            self._server = WarmServer(self._tmp / "server.log", writable=(self._tmp,))
+            if not has_compiler(s.env.java):
+                raise NoWarm(f"the Java runtime {s.env.java} has no compiler (module jdk.compiler)")
+            self._server = WarmServer(self._tmp / "server.log", settings=s, cwd=prep.workspace.root,
+                                      writable=(self._tmp,))
+            self._server_key = key
+            if not self._server.has_javac:
+                raise NoWarm(f"the Java runtime {s.env.java} has no compiler")
         return self._server
 
     def _drop_server(self) -> None:
@@ -212,60 +225,68 @@ class WarmValidator:
             self.restarts += 1
 
     # -- per bug ---------------------------------------------------------------------------------------
-    def _prepare(self, bug: Bug, server: WarmServer) -> _Prepared:
+    def _workspace(self, bug: Bug) -> _Prepared:
         key = bug.id
         sig = _signature(bug)
         prep = self._prepared.get(key)
-        if prep is not None and prep.signature != sig:  # the user's files changed: copy and build again
-            prep.workspace.__exit__(None, None, None)
+        settings = settings_for(bug, self.config)
+        if prep is not None and (prep.signature != sig or prep.settings != settings):
+            prep.workspace.__exit__(None, None, None)  # the user's files changed: copy and build again
             prep = None
         if prep is None:
             ws = Workspace(bug, parent=str(self._tmp)).__enter__()
-            prep = _Prepared(ws, sig, test_classes(ws.root, bug.test_roots), count_tests(ws.root, bug.test_roots))
+            prep = _Prepared(ws, sig, settings)
             self._prepared[key] = prep
-        if prep.server_pid != server.pid:
-            ws = prep.workspace
-            server.request({"op": "prepare", "key": key, "file": str(ws.root / bug.location.file),
-                            "sources": ws.java_files(bug.source_roots + bug.test_roots),
-                            "classpath": [*bug.classpath, *java_env().junit_classpath], "out": str(ws.out)},
-                           self.config.compile_timeout + SLACK)
-            prep.server_pid = server.pid
         return prep
 
+    def _prepare(self, bug: Bug, prep: _Prepared, server: WarmServer) -> None:
+        if prep.server_pid != server.pid:
+            ws = prep.workspace
+            server.request({"op": "prepare", "key": bug.id, "file": str(ws.root / bug.location.file),
+                            "sources": ws.java_files(bug.source_roots + bug.test_roots),
+                            "classpath": [*bug.classpath, *prep.settings.env.junit_classpath], "out": str(ws.out),
+                            "javac_options": list(prep.settings.javac_args)},
+                           self.config.compile_timeout + SLACK)
+            prep.server_pid = server.pid
+
     # -- validation ------------------------------------------------------------------------------------
-    def validate(self, bug: Bug, candidate: Candidate) -> Outcome:
-        started = time.monotonic()
-        patched = patch(bug, candidate, started)
-        if isinstance(patched, Outcome):
-            return patched
-        source, code = patched
+    def run_prepared(self, bug: Bug, prepared: Prepared, started: float | None = None) -> Outcome:
+        started = time.monotonic() if started is None else started
         errors = []
         with self._lock:
             for _attempt in range(2):
                 try:
-                    return self._validate(bug, source, code, started)
+                    return self._validate(bug, prepared, started)
                 except ServerError as e:
                     errors.append(str(e))
                     self._drop_server()
+                except NoWarm as e:
+                    errors.append(str(e))
+                    break
             self.fallbacks += 1
-        out = FreshValidator(self.config).validate(bug, candidate)
-        note = f"warm server failed twice ({errors[-1][:200]}); validated by a fresh JVM"
+        out = FreshValidator(self.config).run_prepared(bug, prepared)
+        note = (f"warm server failed twice ({errors[-1][:200]})" if len(errors) > 1 else
+                f"no warm server ({errors[-1][:200]})") + "; validated by a fresh JVM"
         return Outcome(out.kind, out.failures, out.code, time.monotonic() - started,
                        f"{out.detail}; {note}" if out.detail else note)
 
-    def _validate(self, bug: Bug, source: str, code: str, started: float) -> Outcome:
-        server = self.server
-        prep = self._prepare(bug, server)
-        t = self.config.test_timeout
-        budget = self.config.compile_timeout + t * (len(bug.failing_tests) + prep.n_tests + 2) + SLACK
-        resp = server.request({"op": "validate", "key": bug.id, "source": source,
-                               "failing": list(bug.failing_tests), "tests": prep.tests, "timeout": t,
-                               "isolation": self.isolation}, budget)
+    def _validate(self, bug: Bug, prepared: Prepared, started: float) -> Outcome:
+        prep = self._workspace(bug)
+        server = self._server_for(prep)
+        self._prepare(bug, prep, server)
+        s = prep.settings
+        specs, tests_only = test_specs(bug, prep.workspace.root, self.config)
+        budget = s.compile_timeout + s.candidate_timeout + SLACK
+        resp = server.request({"op": "validate", "key": bug.id, "source": prepared.source,
+                               "failing": list(bug.failing_tests), "tests": specs, "timeout": s.test_timeout,
+                               "isolation": self.isolation, "exclude": list(bug.broken_tests),
+                               "tests_only": tests_only}, budget)
         if resp.get("restart"):  # a test thread is stuck or left threads behind: this JVM is not clean
             self._drop_server()
+        code = prepared.code
         if not resp["compiled"]:
             errors = fparse.parse_javac(resp["output"])
             detail = "" if errors else resp["output"].strip()[-500:]
             return Outcome("compile-error", tuple(errors), code, time.monotonic() - started, detail)
-        res = ProcResult(int(resp["exit"]), as_runner_output(resp["output"]), time.monotonic() - started)
+        res = ProcResult(int(resp["exit"]), resp["output"], time.monotonic() - started)
         return outcome_from_tests(res, fparse.parse_junit(res.output), started, code)

@@ -112,7 +112,7 @@ class Workspace:
         return self.tmp / "classes"
 
     def write(self, source: str) -> None:
-        (self.root / self.bug.location.file).write_text(source, encoding="utf-8")
+        (self.root / self.bug.location.file).write_text(source, encoding=self.bug.encoding)
 
     def java_files(self, roots: tuple[str, ...]) -> list[str]:
         return sorted(str(p) for r in roots for p in (self.root / r).rglob("*.java"))

@@ -1,114 +1,373 @@
+import java.io.File;
 import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.lang.reflect.Method;
+import java.lang.reflect.Modifier;
+import java.net.URL;
+import java.net.URLClassLoader;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 
 import org.junit.runner.Description;
 import org.junit.runner.JUnitCore;
 import org.junit.runner.Request;
 import org.junit.runner.Result;
+import org.junit.runner.RunWith;
 import org.junit.runner.manipulation.Filter;
 import org.junit.runner.notification.Failure;
+import org.junit.runner.notification.RunListener;
 
 /**
- * Runs JUnit 4 tests one at a time, each with a timeout, and prints JUnitCore's text format.
+ * Runs JUnit 4 (and 3) tests as a build tool does and prints JUnitCore's text format.
  *
- * Usage: RepairRunner [--timeout SECONDS] [--fail-fast] SPEC...  where SPEC is pkg.Class or pkg.Class::method.
- * Extra lines: "REPAIRCHAT-TIMEOUT pkg.Class::method SECONDS" for a test over its time (the run then stops),
- * and a last line "REPAIRCHAT-RESULT run=N failures=M timeouts=T". Exit code 0 when everything passed.
+ * Usage: RepairRunner [--timeout SECONDS] [--fail-fast] [--tests-only] [--exclude Class::method]...
+ *                     [--record FILE --isolate CLASSPATH] SPEC...
+ * SPEC is pkg.Class or pkg.Class::method. Every test class runs as ONE JUnit request (class rules and
+ * {@code @BeforeClass} once; the methods named for a class are filtered from that one request) in a non-daemon
+ * thread, while a watchdog gives each test (and each class's set-up) its own timeout. With --tests-only, a
+ * class that JUnit would not treat as a test class (abstract, an interface, no {@code @RunWith}, no JUnit 3
+ * {@code TestCase}/suite(), no {@code @org.junit.Test} method up its superclasses) is skipped with a line
+ * "REPAIRCHAT-SKIP pkg.Class reason". --exclude drops tests (known broken ones). --record runs every class in
+ * its own class loader over --isolate's classpath and writes "TestClass<TAB>loaded class names" lines to FILE
+ * (which project classes each test class reaches), and "REPAIRCHAT-TESTCLASS pkg.Class" per class it ran.
+ * Extra report lines: "REPAIRCHAT-TIMEOUT pkg.Class::method SECONDS" for a test over its time (the run then
+ * stops), and a last line "REPAIRCHAT-RESULT run=N failures=M timeouts=T". Exit code 0 when everything passed.
  */
 public final class RepairRunner {
-    public static void main(String[] args) throws Exception {
+    /** How a run is done; shared with the warm server. */
+    static final class Options {
         double timeout = 10.0;
-        boolean failFast = false;
+        boolean failFast;
+        boolean testsOnly;
+        Set<String> exclude = new LinkedHashSet<>();
+    }
+
+    /** What a run found. */
+    static final class Outcome {
+        int run;
+        List<Failure> failures = new ArrayList<>();
+        List<String> skipped = new ArrayList<>();
+        List<String> classes = new ArrayList<>();
+        String timedOut;
+        boolean stuck; // a test thread was still running when the run stopped
+        boolean aborted; // abort() said stop (the warm server: System.exit was called)
+        long nanos;
+    }
+
+    public static void main(String[] args) throws Exception {
+        Options o = new Options();
         List<String> specs = new ArrayList<>();
+        String record = null;
+        String isolate = null;
         for (int i = 0; i < args.length; i++) {
-            if (args[i].equals("--timeout")) timeout = Double.parseDouble(args[++i]);
-            else if (args[i].equals("--fail-fast")) failFast = true;
-            else specs.add(args[i]);
+            switch (args[i]) {
+                case "--timeout": o.timeout = Double.parseDouble(args[++i]); break;
+                case "--fail-fast": o.failFast = true; break;
+                case "--tests-only": o.testsOnly = true; break;
+                case "--exclude": o.exclude.add(args[++i]); break;
+                case "--record": record = args[++i]; break;
+                case "--isolate": isolate = args[++i]; break;
+                default: specs.add(args[i]);
+            }
+        }
+        Function<String, ClassLoader> loaders = RepairRunner::ownLoader;
+        Map<String, Recorder> recorders = new LinkedHashMap<>();
+        if (isolate != null) {
+            List<URL> urls = new ArrayList<>();
+            for (String e : isolate.split(File.pathSeparator)) if (!e.isEmpty()) urls.add(new File(e).toURI().toURL());
+            URL[] u = urls.toArray(new URL[0]);
+            loaders = cls -> recorders.computeIfAbsent(cls, k -> new Recorder(u, RepairRunner.class.getClassLoader()));
         }
         PrintStream out = System.out;
-        List<Failure> failures = new ArrayList<>();
-        int run = 0;
-        String timedOut = null;
-        long start = System.nanoTime();
-        outer:
-        for (String spec : specs) {
-            for (Request request : expand(spec, failures, RepairRunner::ownLoader)) {
-                Description d = request.getRunner().getDescription();
-                AtomicReference<Result> result = new AtomicReference<>();
-                Thread t = new Thread(() -> result.set(new JUnitCore().run(request)), "repairchat-test");
-                t.setDaemon(true);
-                t.start();
-                t.join((long) (timeout * 1000));
-                if (t.isAlive()) {
-                    timedOut = name(d);
-                    run++;
-                    break outer;
-                }
-                Result r = result.get();
-                run += r.getRunCount();
-                failures.addAll(r.getFailures());
-                if (failFast && !failures.isEmpty()) break outer;
+        Outcome r = run(specs, o, loaders, Thread.currentThread().getThreadGroup(), () -> false);
+        for (String s : r.skipped) out.println("REPAIRCHAT-SKIP " + s);
+        for (String c : r.classes) out.println("REPAIRCHAT-TESTCLASS " + c);
+        if (record != null) {
+            try (PrintWriter w = new PrintWriter(record, "UTF-8")) {
+                for (Map.Entry<String, Recorder> e : recorders.entrySet())
+                    w.println(e.getKey() + "\t" + String.join(" ", e.getValue().loaded));
             }
         }
-        out.println();
-        out.println("Time: " + (System.nanoTime() - start) / 1e9);
-        if (!failures.isEmpty()) {
-            out.println(failures.size() == 1 ? "There was 1 failure:" : "There were " + failures.size() + " failures:");
-            int i = 1;
-            for (Failure f : failures) {
-                out.println(i++ + ") " + f.getTestHeader());
-                out.print(f.getTrace());
-            }
-        }
-        if (timedOut != null) out.println("REPAIRCHAT-TIMEOUT " + timedOut + " " + timeout);
-        out.println();
-        if (failures.isEmpty() && timedOut == null) out.println("OK (" + run + " test" + (run == 1 ? "" : "s") + ")");
-        else out.println("FAILURES!!!\nTests run: " + run + ",  Failures: " + failures.size());
-        out.println("REPAIRCHAT-RESULT run=" + run + " failures=" + failures.size() + " timeouts=" + (timedOut == null ? 0 : 1));
+        out.print(report(r, o.timeout));
         out.flush();
-        System.exit(failures.isEmpty() && timedOut == null ? 0 : 1);
+        // halt, not exit: a stuck test thread or a hook must not keep this JVM (or its report) waiting
+        Runtime.getRuntime().halt(r.failures.isEmpty() && r.timedOut == null ? 0 : 1);
     }
 
     static ClassLoader ownLoader(String className) {
         return RepairRunner.class.getClassLoader();
     }
 
-    /** One request per test method of ``spec`` (``Class`` or ``Class::method``), so that every test gets its own
-     *  timeout, loading classes through ``loaderFor(className)``; a class that fails to load is an
-     *  initializationError failure. */
-    static List<Request> expand(String spec, List<Failure> failures, Function<String, ClassLoader> loaderFor) {
-        List<Request> requests = new ArrayList<>();
-        int sep = spec.indexOf("::");
-        String cls = sep < 0 ? spec : spec.substring(0, sep);
-        Class<?> c;
+    /** A class loader over the project's classes for one test class, remembering what it defined. */
+    static final class Recorder extends URLClassLoader {
+        final Set<String> loaded = new TreeSet<>();
+
+        Recorder(URL[] urls, ClassLoader parent) {
+            super(urls, parent);
+        }
+
+        @Override
+        protected Class<?> findClass(String name) throws ClassNotFoundException {
+            Class<?> c = super.findClass(name);
+            synchronized (loaded) {
+                loaded.add(name);
+            }
+            return c;
+        }
+    }
+
+    /**
+     * Keeps track of the running test, for the watchdog. Class-level work is named "Class::beforeClass" (building
+     * the runner, class rules, {@code @BeforeClass}) and "Class::afterClass"; building the runner (which may run
+     * user code such as Parameterized's data method, but also loads JUnit in a cold JVM) gets at least 30 s.
+     */
+    static final class Watch extends RunListener {
+        final String cls;
+        volatile String current;
+        volatile long since = System.nanoTime();
+        volatile boolean started;
+
+        Watch(String cls) {
+            this.cls = cls;
+            current = cls + "::beforeClass";
+        }
+
+        boolean overdue(long limit) {
+            long allowed = started ? limit : Math.max(limit, 30_000_000_000L);
+            return System.nanoTime() - since > allowed;
+        }
+
+        @Override
+        public void testRunStarted(Description d) {
+            started = true;
+            since = System.nanoTime();
+        }
+
+        @Override
+        public void testStarted(Description d) {
+            current = d.getClassName() + "::" + d.getMethodName();
+            since = System.nanoTime();
+        }
+
+        @Override
+        public void testFinished(Description d) {
+            current = cls + "::afterClass";
+            since = System.nanoTime();
+        }
+    }
+
+    /**
+     * Runs the specs, one JUnit request per test class (specs of one class are merged into one filtered request,
+     * in order of first appearance), each in a non-daemon thread of {@code group} whose context class loader is
+     * {@code loaderFor(class)}; stops at the first test over its timeout, when {@code abort} says so, or (fail
+     * fast) after the first class with a failure.
+     */
+    static Outcome run(List<String> specs, Options o, Function<String, ClassLoader> loaderFor, ThreadGroup group,
+                       BooleanSupplier abort) throws InterruptedException {
+        Outcome r = new Outcome();
+        long start = System.nanoTime();
+        Map<String, Set<String>> byClass = new LinkedHashMap<>(); // class -> methods (empty: the whole class)
+        for (String spec : specs) {
+            int sep = spec.indexOf("::");
+            String cls = sep < 0 ? spec : spec.substring(0, sep);
+            Set<String> methods = byClass.get(cls);
+            if (sep < 0) byClass.put(cls, new LinkedHashSet<>());
+            else if (methods == null) byClass.put(cls, new LinkedHashSet<>(List.of(spec.substring(sep + 2))));
+            else if (!methods.isEmpty()) methods.add(spec.substring(sep + 2));
+        }
+        long limit = (long) (o.timeout * 1e9);
+        for (Map.Entry<String, Set<String>> e : byClass.entrySet()) {
+            String cls = e.getKey();
+            ClassLoader loader = loaderFor.apply(cls);
+            Class<?> c;
+            try {
+                c = Class.forName(cls, false, loader);
+            } catch (Throwable t) {
+                r.failures.add(new Failure(Description.createTestDescription(cls, "initializationError"), t));
+                if (o.failFast) break;
+                continue;
+            }
+            if (o.testsOnly && e.getValue().isEmpty()) {
+                String why = notATest(c);
+                if (why != null) {
+                    r.skipped.add(cls + " " + why);
+                    continue;
+                }
+            }
+            if (allExcluded(c, o.exclude)) {
+                r.skipped.add(cls + " every test excluded");
+                continue;
+            }
+            r.classes.add(cls);
+            Request request = request(c, e.getValue(), o.exclude);
+            Watch watch = new Watch(cls);
+            JUnitCore core = new JUnitCore();
+            core.addListener(watch);
+            AtomicReference<Result> result = new AtomicReference<>();
+            Thread t = new Thread(group, () -> result.set(core.run(request)), "repairchat-test");
+            t.setDaemon(false); // threads the tests start inherit this, as under a build tool's main thread
+            t.setContextClassLoader(loader);
+            t.start();
+            while (t.isAlive()) {
+                t.join(20);
+                if (abort.getAsBoolean()) {
+                    r.aborted = true;
+                    r.stuck = t.isAlive();
+                    r.nanos = System.nanoTime() - start;
+                    return r;
+                }
+                if (t.isAlive() && watch.overdue(limit)) {
+                    r.timedOut = watch.current;
+                    r.stuck = true;
+                    r.run++;
+                    r.nanos = System.nanoTime() - start;
+                    return r;
+                }
+            }
+            Result res = result.get();
+            if (res == null) { // the thread died outside JUnit (an Error escaped the runner)
+                r.failures.add(new Failure(Description.createTestDescription(cls, "initializationError"),
+                        new IllegalStateException("the test run of " + cls + " ended abnormally")));
+            } else {
+                r.run += res.getRunCount();
+                r.failures.addAll(res.getFailures());
+            }
+            if (o.failFast && !r.failures.isEmpty()) break;
+        }
+        r.nanos = System.nanoTime() - start;
+        return r;
+    }
+
+    /** True when every test of {@code c} is excluded (JUnit would report "No tests found" instead of nothing). */
+    static boolean allExcluded(Class<?> c, Set<String> exclude) {
+        if (exclude.isEmpty()) return false;
+        boolean mentioned = false;
+        for (String x : exclude) mentioned |= x.equals(c.getName()) || x.startsWith(c.getName() + "::");
+        if (!mentioned) return false;
         try {
-            c = Class.forName(cls, false, loaderFor.apply(cls));
+            return !new Excluded(exclude).shouldRun(Request.aClass(c).getRunner().getDescription());
         } catch (Throwable e) {
-            failures.add(new Failure(Description.createTestDescription(cls, "initializationError"), e));
-            return requests;
+            return false;
         }
-        if (sep >= 0) {
-            requests.add(Request.method(c, spec.substring(sep + 2)));
-            return requests;
-        }
-        Request whole = Request.aClass(c);
-        List<Description> leaves = new ArrayList<>();
-        collect(whole.getRunner().getDescription(), leaves);
-        if (leaves.isEmpty()) requests.add(whole);
-        for (Description leaf : leaves) requests.add(Request.aClass(c).filterWith(Filter.matchMethodDescription(leaf)));
-        return requests;
     }
 
-    static void collect(Description d, List<Description> leaves) {
-        if (d.isTest()) leaves.add(d);
-        for (Description child : d.getChildren()) collect(child, leaves);
+    /** The one request for class {@code c}: all of it, or only {@code methods}; never the excluded tests. */
+    static Request request(Class<?> c, Set<String> methods, Set<String> exclude) {
+        Request req = Request.aClass(c);
+        if (!methods.isEmpty()) req = req.filterWith(new Named(methods, true));
+        if (!exclude.isEmpty()) req = req.filterWith(new Excluded(exclude));
+        return req;
     }
 
-    static String name(Description d) {
-        while (!d.isTest() && d.getChildren().size() == 1) d = d.getChildren().get(0);
-        return d.getClassName() + (d.getMethodName() == null ? "" : "::" + d.getMethodName());
+    /** Tests named by method (a parameterised test "m[0]" counts as "m"). */
+    static final class Named extends Filter {
+        final Set<String> methods;
+        final boolean keep;
+
+        Named(Set<String> methods, boolean keep) {
+            this.methods = methods;
+            this.keep = keep;
+        }
+
+        static String base(String m) {
+            int i = m == null ? -1 : m.indexOf('[');
+            return i < 0 ? m : m.substring(0, i);
+        }
+
+        @Override
+        public boolean shouldRun(Description d) {
+            if (d.isTest()) return methods.contains(d.getMethodName()) || methods.contains(base(d.getMethodName()));
+            for (Description child : d.getChildren()) if (shouldRun(child)) return true;
+            return false;
+        }
+
+        @Override
+        public String describe() {
+            return "methods " + methods;
+        }
+    }
+
+    /** Drops "Class::method" tests (and whole classes named alone). */
+    static final class Excluded extends Filter {
+        final Set<String> names;
+
+        Excluded(Set<String> names) {
+            this.names = names;
+        }
+
+        boolean excluded(Description d) {
+            String m = d.getMethodName();
+            return names.contains(d.getClassName()) || (m != null && (names.contains(d.getClassName() + "::" + m)
+                    || names.contains(d.getClassName() + "::" + Named.base(m))));
+        }
+
+        @Override
+        public boolean shouldRun(Description d) {
+            if (d.isTest()) return !excluded(d);
+            if (d.getChildren().isEmpty()) return true;
+            for (Description child : d.getChildren()) if (shouldRun(child)) return true;
+            return false;
+        }
+
+        @Override
+        public String describe() {
+            return "excluding " + names;
+        }
+    }
+
+    /** Why JUnit 4's default builders would not run {@code c} as a test class, or null when they would. */
+    static String notATest(Class<?> c) {
+        int m = c.getModifiers();
+        if (c.isInterface()) return "interface";
+        if (c.isAnnotation() || c.isEnum()) return "not a class";
+        if (Modifier.isAbstract(m)) return "abstract";
+        if (c.isAnnotationPresent(RunWith.class)) return null;
+        if (junit.framework.Test.class.isAssignableFrom(c)) return null; // JUnit 3 TestCase / TestSuite
+        try {
+            Method suite = c.getMethod("suite");
+            if (Modifier.isStatic(suite.getModifiers())) return null;
+        } catch (NoSuchMethodException | LinkageError ignored) {
+            // no suite() method
+        }
+        try {
+            for (Class<?> k = c; k != null && k != Object.class; k = k.getSuperclass())
+                for (Method x : k.getDeclaredMethods()) if (x.isAnnotationPresent(org.junit.Test.class)) return null;
+        } catch (LinkageError e) {
+            return null; // let JUnit report what it cannot load
+        }
+        return "no tests";
+    }
+
+    /** JUnitCore's TextListener report, plus the REPAIRCHAT-TIMEOUT and REPAIRCHAT-RESULT lines. */
+    static String report(Outcome r, double timeout) {
+        StringBuilder out = new StringBuilder();
+        out.append("\nTime: ").append(r.nanos / 1e9).append('\n');
+        if (!r.failures.isEmpty()) {
+            out.append(r.failures.size() == 1 ? "There was 1 failure:" : "There were " + r.failures.size()
+                    + " failures:").append('\n');
+            int i = 1;
+            for (Failure f : r.failures) {
+                out.append(i++).append(") ").append(f.getTestHeader()).append('\n');
+                out.append(f.getTrace());
+            }
+        }
+        if (r.timedOut != null) out.append("REPAIRCHAT-TIMEOUT ").append(r.timedOut).append(' ').append(timeout)
+                .append('\n');
+        out.append('\n');
+        if (r.failures.isEmpty() && r.timedOut == null) out.append("OK (").append(r.run).append(" test")
+                .append(r.run == 1 ? "" : "s").append(")\n");
+        else out.append("FAILURES!!!\nTests run: ").append(r.run).append(",  Failures: ").append(r.failures.size())
+                .append('\n');
+        out.append("REPAIRCHAT-RESULT run=").append(r.run).append(" failures=").append(r.failures.size())
+                .append(" timeouts=").append(r.timedOut == null ? 0 : 1).append('\n');
+        return out.toString();
     }
 }

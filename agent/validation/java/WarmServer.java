@@ -13,10 +13,10 @@ import java.io.StringWriter;
 import java.net.URI;
 import java.net.URL;
 import java.net.URLClassLoader;
+import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.security.Permission;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -27,7 +27,6 @@ import java.util.Set;
 import java.util.TimeZone;
 import java.util.TreeMap;
 import java.util.TreeSet;
-import java.util.concurrent.atomic.AtomicReference;
 
 import javax.lang.model.element.AnnotationMirror;
 import javax.lang.model.element.Element;
@@ -50,40 +49,41 @@ import com.sun.source.util.JavacTask;
 import com.sun.source.util.TaskEvent;
 import com.sun.source.util.TaskListener;
 
-import org.junit.runner.Description;
-import org.junit.runner.JUnitCore;
-import org.junit.runner.Request;
-import org.junit.runner.Result;
-import org.junit.runner.manipulation.Filter;
-import org.junit.runner.notification.Failure;
 
 /**
  * A warm compile-and-test server: JSON lines on stdin/stdout, one request at a time.
  *
  * Requests ({"op": ...}):
- *   prepare  {key, file, sources[], classpath[], out}: compile the original project (sources + tests) into
- *            the directory out once; remember the API fingerprint and class names of the buggy file.
- *   validate {key, source, failing[], tests[], timeout, isolation}: compile the patched buggy file in memory
+ *   prepare  {key, file, sources[], classpath[], out, javac_options[]}: compile the original project (sources +
+ *            tests) into the directory out once, with the bug's javac options; remember the API fingerprint and
+ *            class names of the buggy file.
+ *   validate {key, source, failing[], tests[], timeout, isolation, exclude[], tests_only}: compile the patched
+ *            buggy file in memory
  *            against the prebuilt classes (the whole project in memory when its API differs from the
  *            original, and javac's own diagnostics of the whole project when it does not compile), then run
- *            the failing tests (fail fast) and, when they pass, every test class, each phase (or each test
- *            class with isolation "class") in a fresh class loader, printing RepairRunner's report.
+ *            the failing tests (fail fast) and, when they pass, the test classes, each phase (or each test
+ *            class with isolation "class") in a fresh class loader, by RepairRunner's own loop (one request per
+ *            class, a watchdog, non-daemon threads), printing RepairRunner's report.
  *   ping
  * Responses: {"id", "ok", ...}; "restart": true asks the client to replace this process (a test thread is
  * stuck or a test left threads running). Tests cannot use the protocol streams: System.in is empty and
- * System.out/err are captured per request; System.exit/halt is intercepted (security manager, so the JVM
- * runs with -Djava.security.manager=allow) and reported like a JVM that exited.
+ * System.out/err are captured per request; System.exit/halt is intercepted (a security manager: the JVM runs
+ * with -Djava.security.manager=allow on Java 12-23; Java 11 needs no flag) and reported like a JVM that exited.
+ * Java 24+ cannot install one ("ping" answers exit_guard: false): a test calling System.exit ends this server.
+ * The working directory is the process's: the client starts the server in the project's root.
  */
 public final class WarmServer {
     static final JavaCompiler JAVAC = ToolProvider.getSystemJavaCompiler();
     static final Map<String, Prepared> PREPARED = new HashMap<>();
     static final Capture CAPTURE = new Capture(1 << 20);
     static final ExitGuard GUARD = new ExitGuard();
+    static boolean guarded;
 
     static final class Prepared {
         String file;
         List<String> sources;
         List<String> classpath;
+        List<String> options;
         File out;
         String fingerprint; // null: the original did not compile, so every candidate compiles the whole project
         Set<String> tops = new TreeSet<>();
@@ -97,7 +97,12 @@ public final class WarmServer {
         PrintStream cap = new PrintStream(CAPTURE, true, "UTF-8");
         System.setOut(cap);
         System.setErr(cap);
-        System.setSecurityManager(GUARD);
+        try {
+            System.setSecurityManager(GUARD);
+            guarded = true;
+        } catch (UnsupportedOperationException | SecurityException e) {
+            guarded = false;
+        }
         String line;
         while ((line = in.readLine()) != null) {
             if (line.isBlank()) continue;
@@ -126,7 +131,12 @@ public final class WarmServer {
         String op = (String) req.get("op");
         Map<String, Object> resp = new LinkedHashMap<>();
         resp.put("ok", true);
-        if ("ping".equals(op)) return resp;
+        if ("ping".equals(op)) {
+            resp.put("exit_guard", guarded);
+            resp.put("java", System.getProperty("java.version"));
+            resp.put("javac", JAVAC != null);
+            return resp;
+        }
         if ("shutdown".equals(op)) {
             resp.put("op", "shutdown");
             return resp;
@@ -187,19 +197,26 @@ public final class WarmServer {
         return f == null ? "" : new File(f.toUri()).getAbsolutePath();
     }
 
+    /** The source encoding named by the javac options (-encoding X), else UTF-8. */
+    static Charset charset(List<String> options) {
+        int i = options.indexOf("-encoding");
+        return i >= 0 && i + 1 < options.size() ? Charset.forName(options.get(i + 1)) : StandardCharsets.UTF_8;
+    }
+
     /**
-     * One javac run with FreshValidator's options (-nowarn -encoding UTF-8 -g), diagnostics printed by javac
-     * itself (the command-line text format); classes to out (a directory) or to memory (out == null). The API
-     * fingerprint of every type declared in fingerprintFile is recorded as it is analysed.
+     * One javac run with FreshValidator's options (the bug's javac options, given by the client), diagnostics
+     * printed by javac itself (the command-line text format); classes to out (a directory) or to memory (out ==
+     * null). The API fingerprint of every type declared in fingerprintFile is recorded as it is analysed.
      */
-    static Compiled compile(List<JavaFileObject> units, List<String> classpath, File out, String fingerprintFile)
-            throws Exception {
+    static Compiled compile(List<JavaFileObject> units, List<String> classpath, List<String> options, File out,
+                            String fingerprintFile) throws Exception {
         Compiled c = new Compiled();
         StringWriter diag = new StringWriter();
-        StandardJavaFileManager std = JAVAC.getStandardFileManager(null, Locale.getDefault(), StandardCharsets.UTF_8);
+        StandardJavaFileManager std = JAVAC.getStandardFileManager(null, Locale.getDefault(), charset(options));
         JavaFileManager fm = std;
-        List<String> opts = new ArrayList<>(Arrays.asList("-nowarn", "-encoding", "UTF-8", "-g", "-cp",
-                String.join(File.pathSeparator, classpath)));
+        List<String> opts = new ArrayList<>(options);
+        opts.add("-cp");
+        opts.add(String.join(File.pathSeparator, classpath));
         if (out != null) {
             out.mkdirs();
             opts.add("-d");
@@ -264,11 +281,13 @@ public final class WarmServer {
         p.file = new File((String) req.get("file")).getAbsolutePath();
         p.sources = strings(req.get("sources"));
         p.classpath = strings(req.get("classpath"));
+        p.options = strings(req.get("javac_options"));
         p.out = new File((String) req.get("out"));
-        StandardJavaFileManager std = JAVAC.getStandardFileManager(null, null, StandardCharsets.UTF_8);
+        if (JAVAC == null) throw new IllegalStateException("this Java runtime has no compiler (a JRE?)");
+        StandardJavaFileManager std = JAVAC.getStandardFileManager(null, null, charset(p.options));
         List<JavaFileObject> units = new ArrayList<>();
         for (JavaFileObject f : std.getJavaFileObjectsFromStrings(p.sources)) units.add(f);
-        Compiled c = compile(units, p.classpath, p.out, p.file);
+        Compiled c = compile(units, p.classpath, p.options, p.out, p.file);
         if (c.ok) {
             p.fingerprint = joined(c.fingerprints);
             p.tops.addAll(c.fingerprints.keySet()); // ANALYZE events come for top-level types only
@@ -291,18 +310,18 @@ public final class WarmServer {
             List<String> cp = new ArrayList<>();
             cp.add(p.out.getPath());
             cp.addAll(p.classpath);
-            c = compile(List.of(new MemorySource(p.file, source)), cp, null, p.file);
+            c = compile(List.of(new MemorySource(p.file, source)), cp, p.options, null, p.file);
             mode = c.ok && p.fingerprint.equals(joined(c.fingerprints)) ? "fast" : "full";
         }
         if (mode.equals("full")) {
             // the API changed or it does not compile: javac over the whole project, as FreshValidator runs it
-            StandardJavaFileManager std = JAVAC.getStandardFileManager(null, null, StandardCharsets.UTF_8);
+            StandardJavaFileManager std = JAVAC.getStandardFileManager(null, null, charset(p.options));
             List<JavaFileObject> units = new ArrayList<>();
             for (String s : p.sources) {
                 if (new File(s).getAbsolutePath().equals(p.file)) units.add(new MemorySource(p.file, source));
                 else for (JavaFileObject f : std.getJavaFileObjectsFromStrings(List.of(s))) units.add(f);
             }
-            c = compile(units, p.classpath, null, null);
+            c = compile(units, p.classpath, p.options, null, null);
         }
         resp.put("mode", mode);
         resp.put("compile_seconds", (System.nanoTime() - start) / 1e9);
@@ -316,7 +335,10 @@ public final class WarmServer {
         for (String e : p.classpath) urls.add(new File(e).toURI().toURL());
         Set<String> hidden = mode.equals("fast") ? p.tops : Set.of();
         Map<String, byte[]> classes = c.classes;
-        double timeout = ((Number) req.get("timeout")).doubleValue();
+        RepairRunner.Options opts = new RepairRunner.Options();
+        opts.timeout = ((Number) req.get("timeout")).doubleValue();
+        opts.testsOnly = Boolean.TRUE.equals(req.get("tests_only"));
+        opts.exclude.addAll(strings(req.get("exclude")));
         boolean perClass = "class".equals(req.get("isolation"));
         Loaders loaders = new Loaders(urls.toArray(new URL[0]), classes, hidden, perClass);
 
@@ -327,8 +349,10 @@ public final class WarmServer {
         Run first;
         Run rest = null;
         try {
-            first = run(strings(req.get("failing")), timeout, true, loaders, group);
-            if (first.exitCode == 0 && !first.stuck) rest = run(strings(req.get("tests")), timeout, false, loaders, group);
+            opts.failFast = true;
+            first = run(strings(req.get("failing")), opts, loaders, group);
+            opts.failFast = false;
+            if (first.exitCode == 0 && !first.stuck) rest = run(strings(req.get("tests")), opts, loaders, group);
         } finally {
             System.setProperties(props);
             Locale.setDefault(locale);
@@ -416,73 +440,33 @@ public final class WarmServer {
         boolean stuck;
     }
 
-    /** RepairRunner's loop and report, in this JVM: one request per test method, each with its own timeout. */
-    static Run run(List<String> specs, double timeout, boolean failFast, Loaders loaders, ThreadGroup group)
+    /** RepairRunner's loop and report, in this JVM, with System.exit/halt intercepted. */
+    static Run run(List<String> specs, RepairRunner.Options opts, Loaders loaders, ThreadGroup group)
             throws Exception {
         CAPTURE.reset();
         GUARD.exitStatus = null;
         GUARD.active = true;
         ClassLoader phase = loaders.phase();
-        StringBuilder out = new StringBuilder();
-        List<Failure> failures = new ArrayList<>();
-        int run = 0;
-        String timedOut = null;
-        long start = System.nanoTime();
         Run r = new Run();
+        RepairRunner.Outcome o;
         try {
-            outer:
-            for (String spec : specs) {
-                for (Request request : RepairRunner.expand(spec, failures, cls -> loaders.forClass(phase, cls))) {
-                    Description d = request.getRunner().getDescription();
-                    AtomicReference<Result> result = new AtomicReference<>();
-                    ClassLoader loader = loaders.forClass(phase, d.getClassName());
-                    Thread t = new Thread(group, () -> result.set(new JUnitCore().run(request)), "repairchat-test");
-                    t.setDaemon(true);
-                    t.setContextClassLoader(loader);
-                    t.start();
-                    t.join((long) (timeout * 1000));
-                    if (GUARD.exitStatus != null) {
-                        // the code called System.exit/halt: report what a fresh JVM would (its output so far)
-                        r.exitCode = GUARD.exitStatus;
-                        r.output = CAPTURE.text();
-                        r.stuck = t.isAlive();
-                        return r;
-                    }
-                    if (t.isAlive()) {
-                        timedOut = RepairRunner.name(d);
-                        run++;
-                        r.stuck = true;
-                        break outer;
-                    }
-                    Result res = result.get();
-                    run += res.getRunCount();
-                    failures.addAll(res.getFailures());
-                    if (failFast && !failures.isEmpty()) break outer;
-                }
-            }
+            o = RepairRunner.run(specs, opts, cls -> loaders.forClass(phase, cls), group,
+                    () -> GUARD.exitStatus != null);
         } finally {
             GUARD.active = false;
         }
-        out.append(CAPTURE.text());
-        out.append("\nTime: ").append((System.nanoTime() - start) / 1e9).append('\n');
-        if (!failures.isEmpty()) {
-            out.append(failures.size() == 1 ? "There was 1 failure:" : "There were " + failures.size() + " failures:")
-                    .append('\n');
-            int i = 1;
-            for (Failure f : failures) {
-                out.append(i++).append(") ").append(f.getTestHeader()).append('\n');
-                out.append(f.getTrace());
-            }
+        r.stuck = o.stuck;
+        if (o.aborted) {
+            // the code called System.exit/halt: report what a fresh JVM would (its output so far)
+            r.exitCode = GUARD.exitStatus;
+            r.output = CAPTURE.text();
+            return r;
         }
-        if (timedOut != null) out.append("REPAIRCHAT-TIMEOUT ").append(timedOut).append(' ').append(timeout).append('\n');
-        out.append('\n');
-        if (failures.isEmpty() && timedOut == null) out.append("OK (").append(run).append(" test")
-                .append(run == 1 ? "" : "s").append(")\n");
-        else out.append("FAILURES!!!\nTests run: ").append(run).append(",  Failures: ").append(failures.size())
-                .append('\n');
-        out.append("REPAIRCHAT-RESULT run=").append(run).append(" failures=").append(failures.size())
-                .append(" timeouts=").append(timedOut == null ? 0 : 1).append('\n');
-        r.exitCode = failures.isEmpty() && timedOut == null ? 0 : 1;
+        StringBuilder out = new StringBuilder(CAPTURE.text());
+        for (String sk : o.skipped) out.append("REPAIRCHAT-SKIP ").append(sk).append('\n');
+        for (String c : o.classes) out.append("REPAIRCHAT-TESTCLASS ").append(c).append('\n');
+        out.append(RepairRunner.report(o, opts.timeout));
+        r.exitCode = o.failures.isEmpty() && o.timedOut == null ? 0 : 1;
         r.output = out.toString();
         return r;
     }

@@ -1,0 +1,176 @@
+"""Validation on test projects written for repairchat (tests/projects/, one per case of real suites): JUnit 4
+annotations spelled in full, JUnit 3, threads that must not be daemons, a file read from the project root, Java 8
+source on JDK 17 (--release 8), ISO-8859-1 sources, --add-opens, a slow test, an environment-dependent test,
+@BeforeClass once per class. For every candidate, fresh and warm (after the pre-flight) give the outcome that plain
+javac + JUnitCore give on the same tree; the pre-flight fails exactly the bugs whose build settings are missing."""
+
+import os
+import shutil
+import subprocess
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from agent.bugs import load_manifest
+from agent.validation.discovery import candidate_classes, glob_regex, matches
+from agent.validation.javatools import java_env
+from agent.validation.preflight import check, check_bugs
+from agent.validation.validate import Candidate, FreshValidator, ValidationConfig, prepare
+from agent.validation.warm import WarmValidator
+from agent.validation.workspace import buggy_method
+
+MANIFEST = Path(__file__).parent / "projects" / "bugs.jsonl"
+BUGS = {b.id: b for b in load_manifest(MANIFEST)}
+CONFIG = ValidationConfig(candidate_timeout=120)
+BROKEN = {"EnvDependent-1": {"p.FlagsEnvTest::fromTheEnvironment"}}  # fails whatever the code: environment
+
+
+def reference(bug, source: str, tmp: Path) -> tuple[str, set[str]]:
+    """Plain javac + JUnitCore over the hand-listed test classes, in a copy of the project (its root as the
+    working directory): ("compile-error" | "test-failure" | "plausible", failing tests)."""
+    root = tmp / "ref"
+    shutil.copytree(bug.root, root)
+    (root / bug.location.file).write_text(source, encoding=bug.encoding)
+    env = java_env()
+    junit = os.pathsep.join(env.junit_classpath)
+    files = [str(p) for r in ("src/main/java", "src/test/java") for p in sorted((root / r).rglob("*.java"))]
+    comp = subprocess.run([env.javac, "-nowarn", *bug.javac_options, "-d", str(tmp / "out"), "-cp", junit, *files],
+                          capture_output=True, text=True, timeout=300)
+    if comp.returncode:
+        return "compile-error", set()
+    run = subprocess.run([env.java, *bug.jvm_options, "-cp", f"{tmp / 'out'}{os.pathsep}{junit}",
+                          "org.junit.runner.JUnitCore", *bug.extra["junit_classes"]],
+                         cwd=root, capture_output=True, text=True, timeout=300)
+    failed = set()
+    for line in run.stdout.splitlines():  # "1) method(pkg.Class)"
+        head = line.split(") ", 1)
+        if len(head) == 2 and head[0].isdigit() and head[1].endswith(")"):
+            method, cls = head[1][:-1].split("(", 1)
+            failed.add(f"{cls}::{method}")
+    failed -= BROKEN.get(bug.id, set())
+    return ("plausible" if not failed else "test-failure"), failed
+
+
+def candidates(bug) -> dict[str, Candidate]:
+    out = {"fixed": Candidate(bug.fixed_method),
+           "buggy": Candidate(buggy_method(bug.read_source(), bug.location).text)}
+    if bug.id == "FqnAnnotation-1":  # passes the failing test, breaks a test that only JUnit's rules find
+        out["regression"] = Candidate("public static int abs(int x) {\n    return x < 0 ? -x : x + 1;\n}")
+    if bug.id == "JUnit3-1":  # breaks ClampHighTest (JUnit 3, through an abstract base)
+        out["regression"] = Candidate("public static int clamp(int x, int lo, int hi) {\n    return x < lo ? lo : x;\n}")
+    return out
+
+
+CASES = [(b, name, c) for b in BUGS.values() for name, c in candidates(b).items()]
+
+
+@pytest.fixture(scope="module")
+def checked():
+    kept, results = check_bugs(list(BUGS.values()), CONFIG, lambda line: None)
+    assert all(r.ok for r in results), [(r.bug, r.reason) for r in results if not r.ok]
+    return {b.id: b for b in kept}, {r.bug: r for r in results}
+
+
+@pytest.fixture(scope="module")
+def references(tmp_path_factory):
+    def one(case):
+        bug, name, cand = case
+        prepared = prepare(bug, cand)
+        return reference(bug, prepared.source, tmp_path_factory.mktemp(f"{bug.id}-{name}"))
+    with ThreadPoolExecutor(2) as pool:
+        return dict(zip([(b.id, n) for b, n, _ in CASES], pool.map(one, CASES)))
+
+
+def test_preflight_finds_test_classes_and_broken_tests(checked):
+    _, results = checked
+    for bug in BUGS.values():
+        assert set(results[bug.id].test_classes) == set(bug.extra["junit_classes"]), bug.id
+        assert set(results[bug.id].broken) == BROKEN.get(bug.id, set()), bug.id
+        assert results[bug.id].fixed_checked
+
+
+def test_fresh_and_warm_agree_with_javac_and_junitcore(checked, references):
+    bugs, _ = checked
+    fresh = FreshValidator(CONFIG)
+    with WarmValidator(CONFIG) as warm:
+        for bug, name, cand in CASES:
+            want, failed = references[(bug.id, name)]
+            for v in (fresh, warm):
+                got = v.validate(bugs[bug.id], cand)
+                assert got.kind == want, (bug.id, name, type(v).__name__, got, failed)
+                assert {f.test for f in got.failures} <= failed, (bug.id, name, got.failures, failed)
+        assert warm.fallbacks == 0
+    kinds = {(b.id, n): references[(b.id, n)][0] for b, n, _ in CASES}
+    assert all(kinds[(b, "fixed")] == "plausible" for b in BUGS)
+    assert kinds[("FqnAnnotation-1", "regression")] == kinds[("JUnit3-1", "regression")] == "test-failure"
+
+
+@pytest.mark.parametrize("bug_id, drop, reason", [
+    ("Release8-1", "javac_options", "buggy version does not compile"),
+    ("Latin1-1", "javac_options", "buggy version does not compile"),
+    ("AddOpens-1", "jvm_options", "fails on the fixed version too"),
+])
+def test_preflight_fails_without_the_build_settings(bug_id, drop, reason):
+    result = check(replace(BUGS[bug_id], **{drop: ()}), CONFIG)
+    assert not result.ok and reason in result.reason, result
+
+
+def test_a_short_test_timeout_times_out_the_slow_test(checked):
+    bugs, _ = checked
+    bug = bugs["SlowTest-1"]
+    out = FreshValidator(ValidationConfig(test_timeout=1.0)).validate(bug, Candidate(bug.fixed_method))
+    assert out.kind == "timeout" and out.failures[-1].test == "p.SumsSlowTest::slow"
+
+
+def test_preflight_reports_a_misconfigured_bug_and_drops_it():
+    bug = BUGS["FqnAnnotation-1"]
+    lines = []
+    kept, results = check_bugs([replace(bug, failing_tests=("p.NumZeroTest::zero",)),
+                                replace(bug, id="Nope-1", failing_tests=("p.Missing::test",))], CONFIG, lines.append)
+    assert kept == [] and len(lines) == 2
+    assert "passes on the buggy version" in results[0].reason
+    assert "Nope-1" in lines[1] and "p.Missing" in results[1].reason
+
+
+def test_discovery_patterns():
+    assert matches("p/FooTest.java", ("**/*Test.java",)) and matches("FooTest.java", ("**/*Test.java",))
+    assert matches("a/b/TestFoo.java", ("**/Test*.java",)) and not matches("a/FooTests2.java", ("**/*Tests.java",))
+    assert not matches("p/Foo$InnerTest.java", ("**/*Test.java",)) or matches("p/Foo$InnerTest.java", ("**/*$*",))
+    assert glob_regex("**/perf/**").match("x/perf/SlowTest")
+    bug = BUGS["JUnit3-1"]
+    assert candidate_classes(bug.root, bug) == ["p.AbstractRangeTest", "p.ClampHighTest", "p.ClampTest",
+                                                "p.TestData"]
+    assert candidate_classes(bug.root, replace(bug, test_exclude=("**/Abstract*",))) == [
+        "p.ClampHighTest", "p.ClampTest", "p.TestData"]
+    assert candidate_classes(bug.root, replace(bug, test_include=("**/ClampTest.java",))) == ["p.ClampTest"]
+
+
+def test_selection_runs_only_test_classes_that_reach_the_patched_class(tmp_path):
+    """A generated project: OtherTest never loads Target, so after the pre-flight only TargetTest runs; a
+    candidate that breaks Other is not possible (only Target changes), one that breaks Target is caught."""
+    src, test = tmp_path / "src", tmp_path / "test"
+    (src / "q").mkdir(parents=True)
+    (test / "q").mkdir(parents=True)
+    (src / "q" / "Target.java").write_text("package q;\npublic class Target {\n    public static int f(int x) {\n"
+                                           "        return x;\n    }\n}\n")
+    (src / "q" / "Other.java").write_text("package q;\npublic class Other {\n    public static int g() { return 1; }\n}\n")
+    for name, body in (("TargetTest", "assertEquals(4, Target.f(2));"), ("TargetMoreTest", "assertEquals(6, Target.f(3));"),
+                       ("OtherTest", "assertEquals(1, Other.g());")):
+        (test / "q" / f"{name}.java").write_text(
+            f"package q;\nimport static org.junit.Assert.*;\nimport org.junit.Test;\npublic class {name} {{\n"
+            f"    @Test public void t() {{ {body} }}\n}}\n")
+    from agent.bugs import bug_from_dict
+    bug = bug_from_dict({"id": "Sel-1", "root": ".", "source_roots": ["src"], "test_roots": ["test"],
+                         "failing_tests": ["q.TargetTest::t"],
+                         "location": {"file": "src/q/Target.java", "method": "f", "lines": [4, 4]},
+                         "fixed_method": "public static int f(int x) {\n    return 2 * x;\n}"}, tmp_path)
+    kept, results = check_bugs([bug], CONFIG, lambda line: None)
+    assert set(results[0].selected) == {"q.TargetMoreTest", "q.TargetTest"}
+    assert set(results[0].reach["q.OtherTest"]) == {"q.Other", "q.OtherTest"}
+    half = Candidate("public static int f(int x) {\n    return x == 2 ? 4 : x;\n}")  # passes TargetTest only
+    out = FreshValidator(CONFIG).validate(kept[0], half)
+    assert out.kind == "test-failure" and [f.test for f in out.failures] == ["q.TargetMoreTest::t"]
+    all_tests = check_bugs([bug], replace(CONFIG, all_tests=True), lambda line: None)[0][0]
+    assert all_tests.test_classes is None
