@@ -15,10 +15,11 @@ Nothing here imports torch; ``prompt_ids`` only calls the tokenizer it is given.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Sequence
 
 from agent.bugs import Bug
-from extractors.failures import render_feedback
+from extractors.feedback import FeedbackContext, project_packages, render_feedback
 
 FILL_ME = "<FILL_ME>"
 SYSTEM = ("You are an automated program repair assistant for Java. You are given a buggy Java method and the "
@@ -138,6 +139,17 @@ def raw_ids(tokenizer, prompt: str, add_bos: bool = True) -> list[int]:
 
 # --- the styles -----------------------------------------------------------------------------------------------
 
+@lru_cache(maxsize=64)
+def feedback_context(bug: Bug) -> FeedbackContext:
+    """What failure feedback needs about ``bug``: the method as shown and its first line (line numbers become
+    relative to it), the project's own packages (frames in them are the project's), the test sources."""
+    method, start = method_context(bug)
+    roots = tuple(bug.source_roots) + tuple(bug.test_roots)
+    return FeedbackContext(method_file=bug.location.file, method_start=start, method_lines=tuple(method.split("\n")),
+                           packages=project_packages(str(bug.root), roots), root=str(bug.root),
+                           test_roots=tuple(bug.test_roots), source_roots=tuple(bug.source_roots))
+
+
 @dataclass(frozen=True)
 class Style:
     name: str
@@ -191,14 +203,14 @@ class ChatStyle(Style):
         text = (f"The following method `{bug.location.method}` from `{bug.location.file}` contains a bug.\n\n"
                 f"```java\n{method}\n```\n\nIt fails these tests:\n{tests}\n")
         if failures:
-            text += "\nThe failure:\n" + render_feedback(failures) + "\n"
+            text += "\nThe failure:\n" + render_feedback(failures, feedback_context(bug)) + "\n"
         text += "\nPlease provide the complete fixed method."
         return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": text}]
 
     def feedback_message(self, outcome, limit: int = 1200, bug: Bug | None = None) -> dict:
         """The user turn that reports why the last patch is still wrong (ChatRepair style)."""
         text = REASONS.get(outcome.kind, f"The fixed version is not correct ({outcome.kind}).")
-        body = _failure_text(outcome, limit)
+        body = _failure_text(outcome, limit, bug)
         if body:
             text += "\n" + body
         text += "\nPlease provide another fixed version of the method in a ```java code block."
@@ -223,15 +235,19 @@ class FillStyle(Style):
         lines = [reasons.get(outcome.kind, f"The fixed version is not correct ({outcome.kind}).")]
         if outcome.code:
             lines += ["Previous attempt:", *outcome.code.split("\n")]
-        body = _failure_text(outcome, limit)
+        body = _failure_text(outcome, limit, bug)
         if body:
             lines += body.split("\n")
         head = "\n".join(f"// {ln}".rstrip() for ln in lines)
         return {"role": "user", "content": head + "\n" + self.input_for(bug)}
 
 
-def _failure_text(outcome, limit: int) -> str:
-    return render_feedback(outcome.failures, limit) if outcome.failures else outcome.detail[:limit]
+def _failure_text(outcome, limit: int, bug: Bug | None = None) -> str:
+    """The failures as every style shows them (extractors.feedback), against ``bug`` when given."""
+    if not outcome.failures:
+        return outcome.detail[:limit]
+    ctx = feedback_context(bug).for_code(outcome.code) if bug is not None else None
+    return render_feedback(outcome.failures, ctx, limit)
 
 
 STYLES: dict[str, Style] = {"chat": ChatStyle("chat", "reply", True), "fill": FillStyle("fill", "fill-reply", False)}

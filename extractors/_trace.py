@@ -8,14 +8,17 @@ _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[()][A-Z0-9]|\x1b[=>]")
 # "at " is optional: JUnit 5's console launcher prints frames without it
 _FRAME = re.compile(r"^\s*(?:at\s+)?(?P<target>[\w$.@/-]*?[\w$]+\.[\w$<>-]+)"
                     r"\((?P<where>[^()]*?\.(?:java|kt|groovy|scala|kts)(?::\d+)?|Native Method|Unknown Source|"
-                    r"[^()\s]*Generated[^()]*)\)\s*$")
+                    r"[^()\s]*Generated[^()]*|<[^()]*>)\)\s*$")
 _ELIDED = re.compile(r"^\s*(\.\.\. \d+ (more|trimmed|common frames omitted)|\[\.\.\.\])\s*$")
 _CAUSED = re.compile(r"^\s*Caused by: ")
 _EXC = re.compile(r"^(?P<cls>(?:[a-zA-Z_$][\w$]*\.)+[A-Za-z_$][\w$]*|[A-Z][\w$]*(?:Error|Exception|Throwable|"
                   r"Failure))(?::(?:\s+|$)(?P<msg>.*))?$", re.S)
+# test runners, assertion libraries and the JDK: used only when the project's own packages are not known
 _LIBRARY = ("java.", "javax.", "jdk.", "sun.", "com.sun.", "org.junit", "junit.", "org.hamcrest.",
             "org.opentest4j.", "org.assertj.", "org.apache.maven.surefire.", "org.gradle.", "worker.org.gradle.",
-            "kotlin.", "groovy.", "org.codehaus.groovy.", "net.bytebuddy.", "org.mockito.internal.")
+            "kotlin.", "groovy.", "org.codehaus.groovy.", "net.bytebuddy.", "org.mockito.internal.",
+            "org.apache.tools.ant.", "org.testng.", "org.eclipse.jdt.internal.junit", "com.intellij.rt.",
+            "RepairRunner", "WarmServer")
 _EXPECTED = [
     re.compile(r"expected:\s?<(?P<e>.*?)>\s*but was:\s?<(?P<a>.*)>\s*$", re.S),
     re.compile(r"expected:\s?(?P<e>\[.*?\])\s*but was:\s?(?P<a>\[.*\])\s*$", re.S),
@@ -54,6 +57,28 @@ def frame_of(line: str) -> str | None:
 
 def is_library(frame: str) -> bool:
     return frame.startswith(_LIBRARY)
+
+
+def frame_class(frame: str) -> str:
+    """``pkg.Outer$Inner.method(File.java:3)`` -> ``pkg.Outer$Inner``."""
+    target = frame.split("(", 1)[0]
+    return target.rsplit(".", 1)[0] if "." in target else target
+
+
+def in_packages(frame: str, packages: tuple[str, ...] | frozenset[str]) -> bool:
+    """Whether the frame's class is in one of ``packages`` (a package or any sub-package of it)."""
+    pkg = frame_class(frame).rsplit(".", 1)[0] if "." in frame_class(frame) else ""
+    return any(pkg == p or pkg.startswith(p + ".") for p in packages)
+
+
+def project_frame(frames: tuple[str, ...] | list[str], packages: tuple[str, ...] | frozenset[str] = ()) -> str | None:
+    """The first frame in the project's own code: judged by ``packages`` (the bug's source and test packages)
+    when given, by the library list otherwise (or when no frame is in the packages)."""
+    if packages:
+        hit = next((f for f in frames if in_packages(f, packages)), None)
+        if hit is not None:
+            return hit
+    return next((f for f in frames if not is_library(f)), None)
 
 
 def expected_actual(message: str) -> tuple[str | None, str | None]:
@@ -111,7 +136,7 @@ def parse_trace(lines: list[str]) -> Trace:
             exc, msg = g.group("cls"), ""
             frames = frames or [g.group("where")]
     expected, actual = expected_actual(msg)
-    project = next((f for f in frames if not is_library(f)), None)
+    project = project_frame(frames)
     if exc.endswith("StackOverflowError"):
         note = _recursion_note([f for f in frames if not is_library(f)] or frames)
         if note:

@@ -39,6 +39,7 @@ class TestFailure:
     expected: str | None = None
     actual: str | None = None
     frame: str | None = None
+    frames: tuple[str, ...] = ()    # the whole trace; the frame to show is chosen at render time
     kind = "test"
 
 
@@ -59,6 +60,8 @@ _MAVEN_HEAD = re.compile(r"^\[(?P<lvl>ERROR|WARNING|WARN)\]\s+(?P<file>\S.*?\.(?
                          r"\[(?P<line>\d+),(?P<col>\d+)\]\s*(?P<msg>.*)$")
 _KOTLIN_HEAD = re.compile(r"^(?P<lvl>[ew]): (?:file://)?(?P<file>\S.*?\.(?:kt|kts|java)):"
                           r"(?:(?P<line>\d+):(?P<col>\d+):?| \((?P<line2>\d+), (?P<col2>\d+)\):) (?P<msg>.*)$")
+# Gradle 4 prints the task path right before the compiler's first line: ":compileJava/home/u/p/Foo.java:3: error"
+_GLUED_TASK = re.compile(r"^:[\w.:-]*?(?=/|[A-Za-z]:[\\/])")
 _CARET = re.compile(r"^[ \t]*\^\s*$")
 _WARN_WORDS = {"warning", "warnung", "警告", "avertissement", "avviso", "advertencia", "aviso", "경고",
                "note", "hinweis", "注", "注意", "remarque"}
@@ -107,7 +110,7 @@ def parse_javac(output: str) -> list[CompileError]:
                 i += 1
             if kw not in _WARN_WORDS:
                 msg = "\n".join([m.group("msg").strip()] + details)
-                add(CompileError(m.group("file"), int(m.group("line")), col, msg, src))
+                add(CompileError(_GLUED_TASK.sub("", m.group("file")), int(m.group("line")), col, msg, src))
             continue
         m = _MAVEN_HEAD.match(line)
         if m:
@@ -140,6 +143,7 @@ def parse_javac(output: str) -> list[CompileError]:
 _TIMEOUT_LINE = re.compile(r"^\s*REPAIRCHAT-TIMEOUT\s+(\S+::\S+)\s+([\d.]+)")
 _HEADERS: list[tuple[str, re.Pattern]] = [
     ("d4j", re.compile(r"^--- (?P<cls>[\w$.]+)::(?P<meth>\S+)\s*$")),
+    ("d4j-class", re.compile(r"^--- (?P<cls>[\w$]+(?:\.[\w$]+)+)\s*$")),  # class-level (e.g. @BeforeClass) failure
     ("junit4", re.compile(r"^\d+\) (?P<meth>[^\s(][^(]*?)\((?P<cls>[\w$.]+)\)\s*$")),
     ("surefire", re.compile(r"^\[(?:ERROR|INFO|WARNING)\]\s+(?P<meth>[^\s(]+)\((?P<cls>[\w$.]+)\)\s+"
                             r"Time elapsed:.*<<<\s*(?:FAILURE|ERROR)!")),
@@ -150,9 +154,11 @@ _HEADERS: list[tuple[str, re.Pattern]] = [
     ("gradle", re.compile(r"^(?P<cls>[\w$]+(?:\.[\w$]+)*) > (?P<meth>.+?) FAILED\s*$")),
     ("bare4", re.compile(r"^(?P<meth>[A-Za-z_$][\w$]*(?:\[[^\]]*\])?)\((?P<cls>[\w$]+(?:\.[\w$]+)+)\)\s*$")),
 ]
-_J5_SOURCE = re.compile(r"MethodSource \[className = '(?P<cls>[^']+)', methodName = '(?P<meth>[^']+)'")
-_J5_FLAT = re.compile(r"^(?:Finished|Failed):\s+.*\[class:(?P<cls>[\w$.]+)\]/\[(?:method|test-template)"
-                      r":(?P<meth>[\w$]+)\(")
+# the failures section's header line (``--details=tree``/``summary``); ``--details=verbose`` prints the same text
+# after ``source:`` for every test, passing ones too: those lines are read by _j5_verbose instead
+_J5_SOURCE = re.compile(r"^\s*MethodSource \[className = '(?P<cls>[^']+)', methodName = '(?P<meth>[^']+)'")
+_J5_FLAT = re.compile(r"^(?:Finished|Failed):\s+.*(?:\[class:(?P<cls>[\w$.]+)\]/\[(?:method|test-template)"
+                      r":(?P<meth>[\w$]+)\(|\[runner:(?P<vcls>[\w$.]+)\]/\[test:(?P<vmeth>[\w$]+)[(\]])")
 _END = re.compile(r"^(FAILURES!!!|Tests run: \d|OK \(\d+ tests?\)|REPAIRCHAT-RESULT|Time: [\d.,]+\s*$|"
                   r"\[INFO\]|\[WARNING\]|BUILD (SUCCESS|FAILURE|FAILED)|Test run finished after|"
                   r"Failures \(\d+\):|\d+ tests? completed|> Task |There (was|were) \d+ failures?:|"
@@ -188,7 +194,8 @@ def _blocks(lines: list[str]) -> list[tuple[str, str, list[str]]]:
         m = _J5_FLAT.match(line)
         if m:
             cur = []
-            blocks.append(("junit5", _test_id(m.group("cls"), m.group("meth")), cur))
+            blocks.append(("junit5", _test_id(m.group("cls") or m.group("vcls"), m.group("meth") or m.group("vmeth")),
+                           cur))
             in_j5 = True
             continue
         style = None
@@ -203,7 +210,7 @@ def _blocks(lines: list[str]) -> list[tuple[str, str, list[str]]]:
                 cur = None
                 continue
             cur = []
-            blocks.append((style, _test_id(cls, m.group("meth")), cur))
+            blocks.append((style, cls if style == "d4j-class" else _test_id(cls, m.group("meth")), cur))
             in_j5 = False
             continue
         if cur is None:
@@ -232,7 +239,7 @@ def _failure(test: str, tr: Trace) -> Failure:
         m = re.search(r"after (\d+(?:\.\d+)?) (milli)?seconds?", tr.message)
         secs = float(m.group(1)) / (1000 if m.group(2) else 1) if m else 0.0
         return TestTimeout(test, secs)
-    return TestFailure(test, tr.exception, tr.message, tr.expected, tr.actual, tr.frame)
+    return TestFailure(test, tr.exception, tr.message, tr.expected, tr.actual, tr.frame, tr.frames)
 
 
 _LEVEL = re.compile(r"^\[(ERROR|INFO|WARNING)\]")
@@ -270,6 +277,36 @@ def _tree(lines: list[str]) -> list[TestFailure]:
             tr = parse_trace([m.group("msg") or ""])
             out.append(TestFailure(_test_id(containers[-1][1], name.split("(")[0]), tr.exception, tr.message,
                                    tr.expected, tr.actual, None))
+    return out
+
+
+_J5_TREE_PREFIX = re.compile(r"^[\s│├└─╷┌┬┼]*")
+_J5_FIELD = re.compile(r"^\s*(tags|uniqueId|parent|source|caught|duration|status|reason|reports?):\s?(.*)$")
+
+
+def _j5_verbose(lines: list[str]) -> list[Failure]:
+    """JUnit 5 console launcher ``--details=verbose``: per test node ``source: MethodSource [...]``, an optional
+    ``caught:`` trace and ``status: ✘ FAILED``; passing nodes (``✔ SUCCESSFUL``) are skipped."""
+    out: list[Failure] = []
+    test, body, in_caught = "", [], False
+    for raw in lines:
+        line = _J5_TREE_PREFIX.sub("", raw, count=1) if raw[:1] in "│├└ ╷" else raw
+        f = _J5_FIELD.match(line)
+        if f:
+            key, val = f.group(1), f.group(2)
+            in_caught = key == "caught"
+            if key == "source":
+                m = re.search(r"MethodSource \[className = '([^']+)', methodName = '([^']+)'", val)
+                test, body = (_test_id(m.group(1), m.group(2)) if m else ""), []
+            elif key == "caught":
+                body = [val]
+            elif key == "status" and test:
+                if "FAILED" in val or "ABORTED" in val:
+                    out.append(_failure(test, parse_trace(body)))
+                test, body = "", []
+            continue
+        if in_caught and test:
+            body.append(line)
     return out
 
 
@@ -316,8 +353,11 @@ def parse_junit(output: str) -> list[Failure]:
         prev = found.get(test)
         if prev is None or (isinstance(prev, TestFailure) and not prev.exception and not prev.frame):
             found[test] = f
+    for v in _j5_verbose(lines):
+        found.setdefault(v.test, v)
     for s in _summaries(lines) + _tree(lines):
-        simple = s.test.split("::")[0].rsplit(".", 1)[-1] + "::" + s.test.split("::")[1]
+        cls_part, _sep, meth = s.test.partition("::")
+        simple = cls_part.rsplit(".", 1)[-1] + "::" + meth
         if not any(t == s.test or t.endswith("." + simple) or t == simple for t in found):
             found[s.test] = s
     for test, t in timeouts.items():
@@ -336,94 +376,10 @@ def parse_failing_tests(text: str) -> list[TestFailure]:
 
 
 # ----------------------------------------------------------------------------------------------- render
-def _clip(s: str, n: int) -> str:
-    s = s.strip()
-    return s if len(s) <= n else s[: max(0, n - 1)].rstrip() + "…"
-
-
-def _render_compile(e: CompileError) -> str:
-    where = f"line {e.line}" if e.line else (e.file or "compiler")
-    msg_lines = e.message.split("\n")
-    text = [f"{where}: {_clip(msg_lines[0], 300)}"]
-    if e.source_line.strip():
-        lead = len(e.source_line) - len(e.source_line.lstrip())
-        text.append("    " + _clip(e.source_line.strip(), 200))
-        if e.column and e.column - 1 >= lead:
-            text.append("    " + " " * (e.column - 1 - lead) + "^")
-    text += ["  " + _clip(d, 200) for d in msg_lines[1:4]]
-    return "\n".join(text)
-
-
-def _render_test(f: TestFailure, same: int) -> str:
-    more = f" (and {same} more tests failing the same way)" if same else ""
-    exc = f.exception.rsplit(".", 1)[-1] if f.exception else "failure"
-    head = f"{f.test} failed{more}: {exc}"
-    if f.message:
-        msg = _clip(f.message, 400)
-        head += (": " + msg) if "\n" not in msg else ":\n    " + msg.replace("\n", "\n    ")
-    text = [head]
-    if f.expected is not None and f.expected + f.actual not in ("",) and "expected" not in (f.message or ""):
-        text.append(f"  expected: {_clip(f.expected, 150)}  actual: {_clip(f.actual or '', 150)}")
-    if f.frame:
-        text.append(f"  at {f.frame}")
-    return "\n".join(text)
-
-
-def render_feedback(failures: Sequence[Failure], limit: int = 1200) -> str:
-    """The next chat turn's failure text: deduplicated, most useful first, at most ``limit`` characters."""
-    entries: list[str] = []
-    comp = [f for f in failures if isinstance(f, CompileError)]
-    seen: set = set()
-    if comp:
-        entries.append("The code does not compile:")
-        for e in comp:
-            key = (e.line, e.message)
-            if key not in seen:
-                seen.add(key)
-                entries.append(_render_compile(e))
-    groups: dict[tuple, list[TestFailure]] = {}
-    order: list = []
-    for f in failures:
-        if isinstance(f, TestFailure):
-            key = (f.exception, f.message, f.frame)
-            if key not in groups:
-                groups[key] = []
-                order.append(("t", key))
-            groups[key].append(f)
-        elif isinstance(f, TestTimeout) and ("o", f.test) not in seen:
-            seen.add(("o", f.test))
-            order.append(("o", f))
-    for tag, item in order:
-        if tag == "t":
-            fs = groups[item]
-            entries.append(_render_test(fs[0], len(fs) - 1))
-        else:
-            entries.append(f"{item.test} timed out after {item.seconds:g} s (infinite loop or very slow code?)")
-    if not entries:
-        return ""
-    if comp:  # the header belongs to the first compile error so it is never shown alone
-        entries[1] = entries[0] + "\n" + entries[1]
-        del entries[0]
-    return _fit(entries, limit)
-
-
-def _fit(items: list[str], limit: int) -> str:
-    out: list[str] = []
-    for i, item in enumerate(items):
-        left = len(items) - i - 1
-        omit = [f"({left} more failures omitted)"] if left else []
-        if len("\n".join(out + [item] + omit)) <= limit:
-            out.append(item)
-            continue
-        if not out:  # the first item alone is too long: clip it rather than show nothing
-            room = limit - (len(omit[0]) + 1 if omit else 0)
-            if room > 20:
-                out.append(_clip(item, room))
-        break
-    left = len(items) - len(out)
-    if left:
-        out.append(f"({left} more failures omitted)")
-    return "\n".join(out)[:limit]
+def render_feedback(failures: Sequence[Failure], limit: int = 1200, context=None) -> str:
+    """The next chat turn's failure text; see :func:`extractors.feedback.render_feedback` (the one rendering)."""
+    from extractors.feedback import render_feedback as render
+    return render(failures, context, limit)
 
 
 # ----------------------------------------------------------------------------------------------- serialise
@@ -443,4 +399,7 @@ def failure_from_dict(d: dict) -> Failure:
     fields = {k: v for k, v in d.items() if k != "kind"}
     if cls is CompileError and fields.get("column") is not None:
         fields["column"] = int(fields["column"])
-    return cls(**fields)
+    if cls is TestFailure:  # transcripts written before ``frames`` existed load as well
+        fields["frames"] = tuple(fields.get("frames") or ())
+    known = {f for f in cls.__dataclass_fields__}
+    return cls(**{k: v for k, v in fields.items() if k in known})

@@ -10,14 +10,15 @@ import re
 import shutil
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from agent.bugs import d4j, d4jpatch
+from agent.bugs import d4j, d4jpatch, load_manifest
 from agent.cli import main
 from agent.validation.validate import Candidate, FreshValidator, ValidationConfig
-from agent.validation.workspace import apply
+from agent.validation.workspace import apply, buggy_method
 from sessions.transcript import Transcript
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -39,10 +40,20 @@ def bug_of(w):
     return json.loads((Path(w) / ".defects4j.config").read_text())["bug"]
 
 
-def javac(out, cp, roots):
+def ant_options(w):
+    """What the checkout's Ant build asks of javac (default.properties), as Java 11's javac took it: a level
+    below 8 is 8 for the JDK 17 this stand-in really runs."""
+    props = dict(re.findall(r"^\s*([\w.]+)\s*=\s*(\S+)", (w / "default.properties").read_text(), re.M)) \
+        if (w / "default.properties").is_file() else {}
+    opts = ["-encoding", props["compile.encoding"]] if "compile.encoding" in props else []
+    level = props.get("compile.source", "").replace("1.", "")
+    return opts + (["--release", str(max(int(level), 8))] if level.isdigit() else [])
+
+
+def javac(out, cp, roots, w):
     files = [str(p) for r in roots for p in sorted(Path(r).rglob("*.java"))]
     os.makedirs(out, exist_ok=True)
-    res = subprocess.run(["javac", "-nowarn", "-d", out, "-cp", os.pathsep.join(cp), *files],
+    res = subprocess.run(["javac", "-nowarn", *ant_options(w), "-d", out, "-cp", os.pathsep.join(cp), *files],
                          capture_output=True, text=True, timeout=120)
     if res.returncode:  # ant's format
         sys.stderr.write("".join("    [javac] " + ln + "\n" for ln in (res.stdout + res.stderr).splitlines()))
@@ -89,13 +100,14 @@ elif cmd == "export":
 elif cmd == "compile":
     w = Path(opt("-w"))
     time.sleep(float(os.environ.get("STANDIN_COMPILE_SECONDS", "0")))  # a build on a busy machine
-    javac(str(w / "build/classes"), CONF["junit"], [w / "src/main/java", w / "src/test/java"])  # one javac: fast
+    javac(str(w / "build/classes"), CONF["junit"], [w / "src/main/java", w / "src/test/java"], w)  # one javac
 elif cmd == "test":
     w = Path(opt("-w"))
     tests = test_classes(w)
     cp = os.pathsep.join([str(w / "build/classes"), str(w / "build/tests"), *CONF["junit"]])
-    res = subprocess.run(["java", "-cp", cp, "org.junit.runner.JUnitCore", *tests], capture_output=True,
-                         text=True, timeout=120, cwd=w)
+    # Java 11 lets old code reflect into the JDK; on the 17 this stand-in really runs, open java.lang
+    res = subprocess.run(["java", "--add-opens", "java.base/java.lang=ALL-UNNAMED", "-cp", cp,
+                          "org.junit.runner.JUnitCore", *tests], capture_output=True, text=True, timeout=120, cwd=w)
     out, block = [], False
     for line in res.stdout.splitlines():
         m = re.match(r"^\d+\) (\w+)\(([\w.$]+)\)$", line)
@@ -129,6 +141,10 @@ ANT_BUILD = {  # what an old Ant project declares: Java 1.6 source in ISO-8859-1
 
 
 NO_BUILD = {"src/main/java/sample/Half.java": "package sample;\nclass Half {\n"}  # a checkout that cannot compile
+PROJECT_BUGS = {b.id: b for b in load_manifest(ROOT / "tests" / "projects" / "bugs.jsonl")}
+# test projects whose manifest states what an old build would: Java 8 API, ISO-8859-1 source, reflection into
+# java.lang; here their checkout has instead an Ant build for Java 1.6 in the given encoding
+OLD_PROJECTS = {"Release8-1": "UTF-8", "Latin1-1": "ISO-8859-1", "AddOpens-1": "UTF-8"}
 
 
 def fake_jdk(path):
@@ -177,12 +193,21 @@ def d4j_tree(tmp_path_factory, sample_bugs):
     versions = {1: fixed, 2: two_methods, 3: two_hunks, 4: overload, 5: comment, 6: adds_only, 7: fixed, 9: fixed}
     for n, fixed_version in versions.items():
         (patches / f"{n}.src.patch").write_text(src_patch(bug.location.file, fixed_version, buggy))
+    bugs = {f"Sample-{n}": {"root": str(bug.root), "trigger": trigger,
+                            "files": ANT_BUILD if n == 1 else NO_BUILD if n == 7 else {}} for n in versions}
+    old = home / "framework" / "projects" / "Old" / "patches"  # the test projects of old code, as Defects4J bugs
+    old.mkdir(parents=True)
+    for n, (name, encoding) in enumerate(OLD_PROJECTS.items(), 1):
+        p = PROJECT_BUGS[name]
+        src = p.read_source()
+        (old / f"{n}.src.patch").write_text(
+            src_patch(p.location.file, apply(src, p.location, p.fixed_method, "method").source, src))
+        build = {**ANT_BUILD, "default.properties": ANT_BUILD["default.properties"].replace("ISO-8859-1", encoding)}
+        bugs[f"Old-{n}"] = {"root": str(p.root), "trigger": list(p.failing_tests), "files": build}
     (home / "standin.json").write_text(json.dumps({
         "junit": [j for j in os.environ.get("REPAIRCHAT_JUNIT_CP", "").split(os.pathsep) if j]
         or ["/usr/share/java/junit4.jar", "/usr/share/java/hamcrest-core.jar"],
-        "deprecated": ["Sample-9"],
-        "bugs": {f"Sample-{n}": {"root": str(bug.root), "trigger": trigger,
-                                 "files": ANT_BUILD if n == 1 else NO_BUILD if n == 7 else {}} for n in versions}}))
+        "deprecated": ["Sample-9"], "bugs": bugs}))
     fake_jdk(tmp_path / "jdk11")
     return home
 
@@ -340,6 +365,26 @@ def test_run_and_validate_commands_take_d4j_ids(standin, sample_bugs, tmp_path):
     assert main(["validate", "--bugs", "d4j", "--candidates", str(cands), "--out", str(out)]) == 0
     assert [(r["bug"], r["outcome"]) for r in map(json.loads, out.read_text().splitlines())] == [
         ("Sample-1", "plausible"), ("Sample-3", "test-failure")]
+
+
+@pytest.mark.parametrize("n,name", list(enumerate(OLD_PROJECTS, 1)))
+def test_settings_from_the_ant_build_make_old_code_validate_as_javac_and_junit_do(standin, n, name):
+    """The tests/projects cases of old code (Java 8 API on JDK 17, ISO-8859-1 source, reflection into java.lang)
+    as Defects4J bugs whose build declares Java 1.6: the derived settings give fresh and the stand-in d4j path the
+    outcomes of the manifest's hand-written settings (plain javac + JUnitCore)."""
+    project = PROJECT_BUGS[name]
+    [bug] = d4j.load_bugs(None, [f"d4j:Old-{n}"])
+    assert bug.javac_options[:2] == ("--release", "8") and "--add-opens=java.base/java.lang=ALL-UNNAMED" in \
+        bug.jvm_options and bug.fixed_method == project.fixed_method
+    buggy = buggy_method(bug.read_source(), bug.location).text
+    fresh = FreshValidator(ValidationConfig(preflight=False))
+    assert fresh.validate(bug, Candidate(bug.fixed_method)).kind == "plausible"
+    assert fresh.validate(bug, Candidate(buggy)).kind == "test-failure"
+    assert d4j.D4JValidator(ValidationConfig()).validate(bug, Candidate(bug.fixed_method)).kind == "plausible"
+    if name != "Latin1-1":  # (ISO-8859-1 read as UTF-8 cannot even be patched)
+        # without them the fix is rejected, as plain javac + JUnitCore reject it without the manifest's settings
+        bare = fresh.validate(replace(bug, javac_options=(), jvm_options=()), Candidate(bug.fixed_method))
+        assert bare.kind == {"Release8-1": "compile-error", "AddOpens-1": "test-failure"}[name]
 
 
 @pytest.mark.parametrize("argv", [["run", "--model", "demo", "--bugs", "d4j", "--ids", "Lang-1"],

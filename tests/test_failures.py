@@ -242,3 +242,91 @@ def test_dict_round_trip(f):
 def test_from_dict_unknown_kind():
     with pytest.raises(ValueError):
         failure_from_dict({"kind": "weird"})
+
+
+# --------------------------------------------------------------------------- real logs, issue 13
+J5_EXPECTED = {
+    "org.mockito.internal.util.RangeTest::sumInclusive": (
+        "org.opentest4j.AssertionFailedError", "org.mockito.internal.util.RangeTest.sumInclusive(RangeTest.java:10)"),
+    "org.mockito.internal.util.RangeTest::checkedNegative": (
+        "java.lang.IllegalArgumentException", "org.mockito.internal.util.Range.checked(Range.java:14)"),
+    "org.mockito.internal.util.RangeVintageTest::sumInclusive": (
+        "java.lang.AssertionError", "org.mockito.internal.util.RangeVintageTest.sumInclusive(RangeVintageTest.java:10)"),
+    "org.mockito.internal.util.RangeVintageTest::checkedNegative": (
+        "java.lang.IllegalArgumentException", "org.mockito.internal.util.Range.checked(Range.java:14)"),
+}
+
+
+@pytest.mark.parametrize("mode", ["verbose", "flat", "tree", "summary"])
+def test_junit5_console_each_details_mode(mode):
+    """Real console-launcher output (make_junit5_logs.sh): the 4 failures and no passing test, in every mode;
+    the project's package looks like a library's (org.mockito.internal) and the frame is still the project's."""
+    from extractors._trace import project_frame
+    got = parse_junit(log(f"junit5_console_{mode}.txt"))
+    assert {f.test: (f.exception, project_frame(f.frames, ("org.mockito.internal.util",))) for f in got} == J5_EXPECTED
+
+
+def _lang_rows():
+    import json
+    return [json.loads(x) for x in (LOGS / "d4j_lang_trigger_tests.jsonl").read_text(encoding="utf-8").splitlines()]
+
+
+@pytest.mark.parametrize("row", _lang_rows(), ids=lambda r: r["bug"])
+def test_d4j_lang_trigger_tests(row):
+    """Defects4J's own trigger_tests files (Lang): every ``---`` header is a failure; its project frame is the
+    first frame in the project's packages (org.apache.commons.lang or .lang3 by version; read here without the
+    parser), never Ant's runner."""
+    from extractors._trace import project_frame
+    blocks = row["text"].split("\n--- ")
+    want = {}
+    for b in blocks:
+        lines = b.removeprefix("--- ").split("\n")
+        frames = [ln.strip()[3:] for ln in lines[1:]
+                  if ln.strip().startswith(("at org.apache.commons.lang.", "at org.apache.commons.lang3."))]
+        want[lines[0].strip()] = frames[0] if frames else None
+    got = parse_failing_tests(row["text"])
+    pkgs = ("org.apache.commons.lang", "org.apache.commons.lang3")
+    assert {f.test: project_frame(f.frames, pkgs) for f in got} == want
+
+
+@pytest.mark.parametrize("text,expected", [
+    # Defects4J class-level header (failure outside any test method)
+    ("--- org.example.FooTest\njava.lang.ExceptionInInitializerError\n\tat org.example.Foo.<clinit>(Foo.java:5)\n"
+     "--- org.example.FooTest::bar\njava.lang.AssertionError\n\tat org.example.FooTest.bar(FooTest.java:9)\n",
+     {"org.example.FooTest": ("java.lang.ExceptionInInitializerError", None, None, "org.example.Foo.<clinit>(Foo.java:5)"),
+      "org.example.FooTest::bar": ("java.lang.AssertionError", None, None, "org.example.FooTest.bar(FooTest.java:9)")}),
+    # (<generated>) frames are frames, not message text
+    ("1) t(p.T)\njava.lang.IllegalStateException: bad\n\tat p.Svc$$EnhancerByCGLIB$$1a2b.run(<generated>)\n"
+     "\tat p.T.t(T.java:4)\n",
+     {"p.T::t": ("java.lang.IllegalStateException", None, None, "p.Svc$$EnhancerByCGLIB$$1a2b.run(<generated>)")}),
+])
+def test_parse_junit_issue13(text, expected):
+    got = parse_junit(text)
+    assert {f.test: _shape(f) for f in got} == expected
+    assert all("<generated>" not in f.message for f in got)
+
+
+def test_gradle4_task_glued_to_the_path():
+    out = (":compileJava/home/u/proj/src/main/java/p/Calc.java:5: error: ';' expected\n        int c = a + b\n"
+           "                     ^\n1 error\n:compileJava FAILED\n")
+    (e,) = parse_javac(out)
+    assert (e.file, e.line, e.column) == ("/home/u/proj/src/main/java/p/Calc.java", 5, 22)
+
+
+def test_frames_kept_and_old_transcripts_load():
+    (f,) = parse_junit("1) t(p.T)\njava.lang.AssertionError\n\tat org.junit.Assert.fail(Assert.java:1)\n"
+                       "\tat p.T.t(T.java:4)\n")
+    assert f.frames == ("org.junit.Assert.fail(Assert.java:1)", "p.T.t(T.java:4)")
+    d = failure_to_dict(f)
+    assert failure_from_dict(d) == f
+    old = {k: v for k, v in d.items() if k != "frames"}  # a transcript written before frames existed
+    assert failure_from_dict(old).frames == () and failure_from_dict(old).frame == "p.T.t(T.java:4)"
+
+
+def test_gradle4_real_logs():
+    """Real Gradle 4.4.1 output (make_gradle4_logs.sh): the task name glued to the compile error's path, and a
+    failing test in the plain console."""
+    (e,) = parse_javac(log("gradle4_compile.txt"))
+    assert (e.file.rsplit("/", 1)[-1], e.file[:1], e.line, e.column, e.message) == ("Calc.java", "/", 5, 22, "';' expected")
+    (f,) = parse_junit(log("gradle4_test.txt"))
+    assert (f.test, f.expected, f.actual, f.frame) == ("p.CalcTest::add", "5", "-1", "p.CalcTest.add(CalcTest.java:10)")

@@ -174,3 +174,30 @@ def test_selection_runs_only_test_classes_that_reach_the_patched_class(tmp_path)
     assert out.kind == "test-failure" and [f.test for f in out.failures] == ["q.TargetMoreTest::t"]
     all_tests = check_bugs([bug], replace(CONFIG, all_tests=True), lambda line: None)[0][0]
     assert all_tests.test_classes is None
+
+
+def test_check_and_validate_commands(checked, tmp_path, capsys):
+    """`repairchat check` reports the pre-flight; `repairchat validate` pre-flights, validates token-equal
+    candidates once and leaves no temporary folders behind."""
+    import json
+
+    from agent.cli import main
+    assert main(["check", "--bugs", str(MANIFEST), "--ids", "Release8-1", "JUnit3-1"]) == 0
+    out = capsys.readouterr().out
+    assert "Release8-1" in out and "JUnit3-1" in out and "FAILED" not in out
+    bug = BUGS["FqnAnnotation-1"]
+    cands = tmp_path / "cands.jsonl"
+    cands.write_text("".join(json.dumps({"bug": bug.id, "candidate": str(i), "text": text}) + "\n" for i, text in
+                             enumerate([bug.fixed_method, "// same tokens\n" + bug.fixed_method])))
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    os.environ["REPAIRCHAT_SCRATCH"] = str(scratch)
+    try:
+        assert main(["validate", "--bugs", str(MANIFEST), "--candidates", str(cands), "--validator", "warm",
+                     "--out", str(tmp_path / "res.jsonl")]) == 0
+    finally:
+        del os.environ["REPAIRCHAT_SCRATCH"]
+    rows = [json.loads(x) for x in (tmp_path / "res.jsonl").read_text().splitlines()]
+    assert [(r["outcome"], r["cached"]) for r in rows] == [("plausible", False), ("plausible", True)]
+    assert "token-equal" in capsys.readouterr().out
+    assert list(scratch.iterdir()) == []  # the warm validator's folders are removed

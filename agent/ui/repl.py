@@ -193,7 +193,7 @@ class Commands:
         text = f"I changed the method to:\n\n```java\n{self.code}\n```\n"
         if self.outcome is not None:
             text += ("It passes all tests." if self.outcome.plausible
-                     else feedback_message(self.outcome, self.config.feedback_chars)["content"])
+                     else feedback_message(self.outcome, self.config.feedback_chars, bug=self.bug)["content"])
         return text
 
     def turn(self) -> None:
