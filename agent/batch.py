@@ -163,7 +163,7 @@ def counts_per_bug(done: dict[str, dict], rows: list[dict]) -> dict[str, Counter
 def evidence_per_bug(done: dict[str, dict], rows: list[dict]) -> dict[str, Counter]:
     """Per bug, its distinct plausible patches (not ``same_as`` an earlier one): ``patches``, and of those
     ``evidence`` (compared with a developer fix), ``ast-match`` and ``exact``."""
-    per_bug = {b: Counter() for b in done}
+    per_bug: dict[str, Counter] = {b: Counter() for b in done}
     for r in rows:
         c = per_bug[r["bug"]]
         if r["outcome"] == "plausible" and not r.get("same_as"):

@@ -110,7 +110,7 @@ def is_method(code: str, name: str) -> bool:
     if len(members) != 1 or members[0].type not in ("method_declaration", "constructor_declaration"):
         return False
     ident = members[0].child_by_field_name("name")
-    return ident is not None and ident.text.decode("utf-8", "replace") == name
+    return ident is not None and (ident.text or b"").decode("utf-8", "replace") == name
 
 
 def patched_source(bug, code: str) -> str:

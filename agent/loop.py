@@ -331,8 +331,8 @@ class RepairSession:
             if self.out_of_time():
                 raise OutOfBudget()
             last = self.state.outcome
-            failed = last is not None and not last.plausible
-            feedback = feedback_message(last, self.config.feedback_chars, self.style, self.bug) if failed else None
+            feedback = feedback_message(last, self.config.feedback_chars, self.style, self.bug) \
+                if last is not None and not last.plausible else None
             self.add(self.style.variants_message([method_text(a.outcome.code) or "" for a in self.patches], feedback))
             self._ask(self.round + 1, self.config.samples, "variant")
         raise Plausible()

@@ -117,7 +117,8 @@ def build(results: str | Path, sessions_dir: str | Path | None = None, bugs: dic
         bug_rows = [r for r in rows if r["bug"] == bug_id]
         page = BugPage(bug_id, str(d.get("result", "")), len(bug_rows))
         events = transcript_events(d.get("session"), sdir, results)
-        bug, seen = (bugs or {}).get(bug_id), {}
+        bug = (bugs or {}).get(bug_id)
+        seen: dict[str, int] = {}
         if bug is None and events:
             try:
                 bug = session_bug(events, d.get("session"))
