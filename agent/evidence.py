@@ -110,7 +110,7 @@ def is_method(code: str, name: str) -> bool:
     if len(members) != 1 or members[0].type not in ("method_declaration", "constructor_declaration"):
         return False
     ident = members[0].child_by_field_name("name")
-    return ident is not None and ident.text.decode("utf-8", "replace") == name
+    return ident is not None and (ident.text or b"").decode("utf-8", "replace") == name
 
 
 def patched_source(bug, code: str) -> str:
@@ -148,6 +148,18 @@ def evidence(bug, code: str | None) -> Evidence | None:
     if code is None:
         return None
     return compare(patched_method(bug, code), buggy_text(bug), bug.fixed_method)
+
+
+def row_columns(bug, outcome) -> dict:
+    """Evidence columns of a results row: for a plausible candidate only; none when its code cannot be put back
+    into the bug's file (the row still counts as plausible)."""
+    from agent.validation.workspace import ApplyError
+    if not outcome.plausible or outcome.code is None:
+        return {}
+    try:
+        return columns(evidence(bug, outcome.code))
+    except (ApplyError, OSError, ValueError):
+        return {}
 
 
 def columns(ev: Evidence | None) -> dict:
