@@ -38,7 +38,9 @@ from agent.ui.report import first_failure
 from agent.validation.cache import CachingValidator
 from sessions.transcript import open_append
 
-CSV_COLUMNS = ("bug", "candidate", "round", "sample", "outcome", "seconds", "cached", "failure", "session")
+CSV_COLUMNS = ("bug", "candidate", "round", "sample", "outcome", "seconds", "cached", "failure", "session",
+               "conversation", "phase", "same_as", "exact", "ast_match", "lines_changed", "tokens_changed",
+               "fix_distance")
 
 
 class Stopped(LoopEnd):
@@ -67,6 +69,7 @@ class BatchResult:
     per_bug: dict
     results: dict  # bug -> plausible | exhausted | budget | error | ...
     usage: dict  # bug -> {model_s, prompt_tokens, completion_tokens, cost} (what was reported)
+    evidence: dict = field(default_factory=dict)  # bug -> Counter of patches, evidence, ast-match, exact
 
     @property
     def errors(self) -> list[str]:
@@ -155,6 +158,21 @@ def counts_per_bug(done: dict[str, dict], rows: list[dict]) -> dict[str, Counter
     per_bug: dict[str, Counter] = {b: Counter() for b in done}
     for r in rows:
         per_bug[r["bug"]][r["outcome"]] += 1
+    return per_bug
+
+
+def evidence_per_bug(done: dict[str, dict], rows: list[dict]) -> dict[str, Counter]:
+    """Per bug, its distinct plausible patches (not ``same_as`` an earlier one): ``patches``, and of those
+    ``evidence`` (compared with a developer fix), ``ast-match`` and ``exact``."""
+    per_bug: dict[str, Counter] = {b: Counter() for b in done}
+    for r in rows:
+        c = per_bug[r["bug"]]
+        if r["outcome"] == "plausible" and not r.get("same_as"):
+            c["patches"] += 1
+            if r.get("exact") is not None:
+                c["evidence"] += 1
+                c["ast-match"] += bool(r.get("ast_match"))
+                c["exact"] += bool(r.get("exact"))
     return per_bug
 
 
@@ -347,13 +365,19 @@ def run_bugs(bugs, model, model_spec: str, validator_factory, config: LoopConfig
         if stop.is_set():
             return
         counts: Counter = Counter()
+        found: Counter = Counter()  # distinct plausible patches, how many match the developer's fix
         started = time.monotonic()
         progress.update(worker, description=f"{bug.id}", status="starting")
         with open_transcript(sessions_dir, bug, model_spec, config, validation) as tr:
             def on_attempt(bug, attempt):
+                from agent.evidence import row_columns
                 counts[attempt.outcome.kind] += 1
-                out.write(result_row(bug.id, f"r{attempt.round}s{attempt.sample}", attempt.outcome,
-                                     round=attempt.round, sample=attempt.sample, session=tr.path.name))
+                ev = row_columns(bug, attempt.outcome)
+                if attempt.outcome.plausible and not attempt.same_as:
+                    found.update(patches=1, **{k: 1 for k in ("ast_match", "exact") if ev.get(k)})
+                out.write(result_row(bug.id, attempt.label, attempt.outcome, conversation=attempt.conversation,
+                                     round=attempt.round, sample=attempt.sample, phase=attempt.phase,
+                                     same_as=attempt.same_as, session=tr.path.name, **ev))
                 progress.update(worker, status=f"round {attempt.round} {attempt.outcome.kind}")
                 if stop.is_set() and not attempt.outcome.plausible:
                     raise Stopped()
@@ -368,7 +392,9 @@ def run_bugs(bugs, model, model_spec: str, validator_factory, config: LoopConfig
             if session.result == "interrupted":
                 return  # no done row: a resumed run does this bug again
             out.write({"bug": bug.id, "done": True, "result": session.result, "rounds": session.round,
-                       "tries": sum(counts.values()), "seconds": round(time.monotonic() - started, 3),
+                       "tries": sum(counts.values()), "conversations": session.state.conversation,
+                       "patches": found["patches"], "ast_match": found["ast_match"], "exact": found["exact"],
+                       "seconds": round(time.monotonic() - started, 3),
                        "session": tr.path.name, "model": model_spec, "config": config_dict(config),
                        "validation": vdict, "usage": session.total_usage, **({"error": error} if error else {})})
         with lock:
@@ -432,7 +458,8 @@ def run_bugs(bugs, model, model_spec: str, validator_factory, config: LoopConfig
                 ids = {b.id for b in bugs}
                 summary = BatchResult({b: c for b, c in counts_per_bug(done, rows).items() if b in ids},
                                       {b: d.get("result", "") for b, d in done.items() if b in ids},
-                                      {b: d.get("usage") or {} for b, d in done.items() if b in ids})
+                                      {b: d.get("usage") or {} for b, d in done.items() if b in ids},
+                                      {b: c for b, c in evidence_per_bug(done, rows).items() if b in ids})
     return summary or BatchResult(per_bug, results_of, usage_of)
 
 
@@ -461,4 +488,5 @@ def merge(paths: list[str], out: str | Path) -> tuple[BatchResult, list[str]]:
     write_clean(out, all_done, all_rows)
     write_reports(out, all_done, all_rows)
     return BatchResult(counts_per_bug(all_done, all_rows), {b: d.get("result", "") for b, d in all_done.items()},
-                       {b: d.get("usage") or {} for b, d in all_done.items()}), warnings
+                       {b: d.get("usage") or {} for b, d in all_done.items()},
+                       evidence_per_bug(all_done, all_rows)), warnings

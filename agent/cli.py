@@ -34,7 +34,7 @@ def report_batch(con, result, out: Path, what: str, title: str = "Outcomes per b
 
     from agent.ui.report import summary_table, usage_text
 
-    con.print(summary_table(result.per_bug, title, result.results, result.usage))
+    con.print(summary_table(result.per_bug, title, result.results, result.usage, result.evidence))
     total: Sum = Sum()
     for u in result.usage.values():
         total.update({k: v for k, v in u.items() if isinstance(v, (int, float))})
@@ -133,6 +133,7 @@ def cmd_validate(args) -> int:
 
     from agent.batch import ResultsFile, result_row
     from agent.bugs.d4j import local_id
+    from agent.evidence import row_columns
     from agent.ui.report import candidates_table, console, summary_table
     from agent.validation.cache import CachingValidator
     from agent.validation.validate import Candidate, ValidationConfig, make_validator
@@ -153,7 +154,8 @@ def cmd_validate(args) -> int:
                 bug = bugs[local_id(row["bug"])]  # d4j:Lang-1 is the bug Lang-1
                 outcome = validator.validate(bug, Candidate(row["text"], row["kind"]))
                 per_bug[bug.id].append((str(row["candidate"]), outcome))
-                out.write(result_row(bug.id, str(row["candidate"]), outcome, kind=row["kind"]))
+                out.write(result_row(bug.id, str(row["candidate"]), outcome, kind=row["kind"],
+                                     **row_columns(bug, outcome)))
         finally:
             out.close()
     if validator.hits:

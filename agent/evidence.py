@@ -150,6 +150,18 @@ def evidence(bug, code: str | None) -> Evidence | None:
     return compare(patched_method(bug, code), buggy_text(bug), bug.fixed_method)
 
 
+def row_columns(bug, outcome) -> dict:
+    """Evidence columns of a results row: for a plausible candidate only; none when its code cannot be put back
+    into the bug's file (the row still counts as plausible)."""
+    from agent.validation.workspace import ApplyError
+    if not outcome.plausible or outcome.code is None:
+        return {}
+    try:
+        return columns(evidence(bug, outcome.code))
+    except (ApplyError, OSError, ValueError):
+        return {}
+
+
 def columns(ev: Evidence | None) -> dict:
     """The results-row columns for a candidate (empty for one without evidence)."""
     if ev is None:

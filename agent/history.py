@@ -57,11 +57,20 @@ def rebuild(events: list[dict], where: str = "transcript") -> tuple[State, Histo
         try:
             kind = e["type"]
             if kind == "message":
+                conversation = int(e.get("conversation", 1))
+                if conversation != state.conversation:  # a restarted conversation (--tries) begins here
+                    state.conversation, state.start, state.round = conversation, len(state.messages), 0
+                    state.code = state.outcome = None
                 state.messages.append({"role": e["role"], "content": e["content"]})
                 if e["role"] == "assistant":
                     turn_start = None
             elif kind == "reply":
-                attempt = Attempt(int(e["round"]), int(e["sample"]), e["raw"], Outcome.from_dict(e["outcome"]))
+                attempt = Attempt(int(e["round"]), int(e["sample"]), e["raw"], Outcome.from_dict(e["outcome"]),
+                                  int(e.get("conversation", 1)), str(e.get("phase", "repair")),
+                                  str(e.get("same_as", "")))
+                if attempt.outcome.plausible and attempt.outcome.code is not None and not attempt.same_as:
+                    from extractors.java import normalize
+                    state.patches.setdefault(normalize(attempt.outcome.code), attempt)
                 if turn_start is None or attempt.round != state.round:
                     turn_start, turn = state.copy(), []
                 turn.append(attempt)

@@ -99,7 +99,7 @@ class Recorder:
         self.messages: list[tuple[str, str]] = []
         self.replies: list[tuple[int, int, str]] = []
 
-    def message(self, role: str, content: str, round: int = 0) -> None:
+    def message(self, role: str, content: str, round: int = 0, conversation: int = 1) -> None:
         self.messages.append((role, content))
 
     def reply(self, event) -> None:
@@ -156,7 +156,8 @@ def golden(events: list[dict], path, validator):
 
     bug = session_bug(events, path)
     config = loop_config(events)
-    config.rounds = max([config.rounds] + [e["round"] for e in events if e["type"] == "reply"])  # --continue'd
+    config.rounds = max([config.rounds] + [e["round"] for e in events  # --continue'd (variant turns aside)
+                                           if e["type"] == "reply" and e.get("phase", "repair") == "repair"])
     model, recorder = ReplayModel(events, str(path)), Recorder()
     note = ""
     try:

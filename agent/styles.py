@@ -162,6 +162,21 @@ class Style:
     def feedback_message(self, outcome, limit: int = 1200, bug: Bug | None = None) -> dict:
         raise NotImplementedError
 
+    def variants_message(self, patches: list[str], feedback: dict | None = None, show: int = 5) -> dict:
+        """The plausible-patch phase's user turn (ChatRepair): the plausible fixes so far (the last ``show``)
+        and a request for a different one. ``feedback``: this style's feedback turn on the last reply when it was
+        not plausible; its failure is kept, its closing request (the last line) gives way to this one."""
+        if self.template is False:
+            raise ValueError(f"the {self.name} style has no variants turn (a fill prompt has no place for fixes)")
+        text = feedback["content"].rsplit("\n", 1)[0] if feedback is not None else "That fix passes all the tests."
+        shown = patches[-show:]
+        text += ("\n\nA fix that passes the tests is not always correct. These fixes pass the tests"
+                 + (f" (the last {len(shown)} of {len(patches)})" if len(shown) < len(patches) else "") + ":\n\n")
+        text += "\n\n".join(f"```java\n{p}\n```" for p in shown)
+        text += ("\n\nPlease provide a different fix for the bug, not one of the fixes above, as the complete "
+                 "fixed method in a ```java code block.")
+        return {"role": "user", "content": text}
+
     def prompt_ids(self, tokenizer, messages: list[dict]) -> list[int]:
         """The ids a local model is given for ``messages`` (what training puts before the answer)."""
         if self.template:

@@ -13,6 +13,10 @@ Every sample bug gets several candidates (the fixed method, the original buggy m
 the fixed chunk, a wrong variant); both validators see the same list, serially, in one run. The warm column
 counts everything: starting the server (JVM + javac warm-up) and building each bug's project once. Outcomes are
 compared, so the table also says whether both agreed on every candidate.
+
+A second table prices the sandbox: per validator, ms per candidate unsandboxed (``--sandbox none``) and in
+bubblewrap (``--sandbox bwrap``), candidate by candidate alternately (so load changes hit both columns alike),
+the warm pair after one untimed warm-up pass each. ``--no-sandbox`` skips it.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
 from agent.bugs import SAMPLES, load_manifest, select  # noqa: E402
+from agent.validation import sandbox  # noqa: E402
 from agent.validation.validate import Candidate, FreshValidator, ValidationConfig  # noqa: E402
 from agent.validation.warm import WarmValidator  # noqa: E402
 from agent.validation.workspace import buggy_method  # noqa: E402
@@ -53,6 +58,45 @@ def timed(validator, work):
     started = time.monotonic()
     outs = [validator.validate(b, c) for b, c in work]
     return time.monotonic() - started, outs
+
+
+def interleaved(pair, work) -> tuple[float, float, int]:
+    """Seconds spent by each validator of ``pair`` over ``work``, alternating per candidate; outcome agreements."""
+    spent = [0.0, 0.0]
+    agree = 0
+    for i, (b, c) in enumerate(work):
+        outs = [None, None]
+        for j in ((0, 1) if i % 2 == 0 else (1, 0)):
+            started = time.monotonic()
+            outs[j] = pair[j].validate(b, c)
+            spent[j] += time.monotonic() - started
+        agree += key(outs[0]) == key(outs[1])
+    return spent[0], spent[1], agree
+
+
+def sandbox_table(console, work, timeout: float) -> bool:
+    """Unsandboxed vs bubblewrap, fresh and warm, side by side; True when outcomes agreed everywhere."""
+    found = sandbox.probe()
+    if not found.ok:
+        console.print(f"sandbox comparison skipped: {found.reason}")
+        return True
+    none, bwrap = (ValidationConfig(test_timeout=timeout, sandbox=m) for m in ("none", "bwrap"))
+    table = Table(title="sandbox cost per candidate (alternating, same run)")
+    for col in ("validator", "unsandboxed ms", "bwrap ms", "overhead"):
+        table.add_column(col, justify="right" if col != "validator" else "left")
+    ok = True
+    with WarmValidator(none) as w0, WarmValidator(bwrap) as w1:
+        timed(w0, work), timed(w1, work)  # untimed: servers up, every bug built
+        rows = [("fresh", interleaved((FreshValidator(none), FreshValidator(bwrap)), work)),
+                ("warm, steady state", interleaved((w0, w1), work))]
+    for name, (plain, boxed, agree) in rows:
+        n = len(work)
+        table.add_row(name, f"{1000 * plain / n:.0f}", f"{1000 * boxed / n:.0f}", f"{100 * (boxed / plain - 1):+.0f}%")
+        ok = ok and agree == n
+        if agree != n:
+            console.print(f"{name}: sandboxed and unsandboxed outcomes differ on {n - agree}/{n} candidates")
+    console.print(table)
+    return ok
 
 
 def generate(root: Path, classes: int, slow: int, reaching: int = 4) -> None:
@@ -135,6 +179,7 @@ def main(argv=None) -> int:
     ap.add_argument("--timeout", type=float, default=1.0, help="per-test timeout in seconds")
     ap.add_argument("--include-timeouts", action="store_true", help="keep InfiniteLoop-1's looping candidate")
     ap.add_argument("--bugs", nargs="*", help="bug ids (default: all samples)")
+    ap.add_argument("--no-sandbox", action="store_true", help="skip the sandboxed vs unsandboxed table")
     args = ap.parse_args(argv)
     if args.suite:
         return real_size(Console(), args.suite, args.slow, args.candidates)
@@ -163,7 +208,8 @@ def main(argv=None) -> int:
         kinds[o.kind] = kinds.get(o.kind, 0) + 1
     console.print(f"outcomes: {kinds}; warm agrees with fresh on {agree}/{len(work)} candidates; "
                   f"server restarts: {restarts}")
-    return 0 if agree == len(work) else 1
+    same = args.no_sandbox or sandbox_table(console, work, args.timeout)
+    return 0 if agree == len(work) and same else 1
 
 
 if __name__ == "__main__":

@@ -40,6 +40,7 @@ class MessageEvent:
     role: str
     content: str
     round: int = 0
+    conversation: int = 1  # restarted conversations (--tries) count from 1
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,9 @@ class ReplyEvent:
     code: str | None = None
     timings: dict = field(default_factory=dict)
     usage: dict = field(default_factory=dict)
+    conversation: int = 1
+    phase: str = "repair"  # repair | variant (the plausible-patch phase)
+    same_as: str = ""  # a plausible patch equal (normalised) to an earlier one: that one's label
 
 
 @dataclass(frozen=True)
@@ -101,8 +105,8 @@ class Transcript:
                                                 dict(versions or {}))))
         return t
 
-    def message(self, role: str, content: str, round: int = 0) -> None:
-        self._write("message", asdict(MessageEvent(role, content, round)))
+    def message(self, role: str, content: str, round: int = 0, conversation: int = 1) -> None:
+        self._write("message", asdict(MessageEvent(role, content, round, conversation)))
 
     def reply(self, event: ReplyEvent) -> None:
         self._write("reply", asdict(event))

@@ -229,11 +229,11 @@ def test_tries_budget_and_bad_options(sample_bugs, tmp_path, capsys):
             tr.log("reply", round=r, sample=0, raw=scripts({bug.id: bug})[bug.id][0], outcome={"kind": "x"})
         transcript = tr.path
     out = tmp_path / "b.jsonl"
-    assert main(["run", "--ids", bug.id, "--model", f"replay:{transcript}", "--max-tries", "1", "--rounds", "3",
+    assert main(["run", "--ids", bug.id, "--model", f"replay:{transcript}", "--tries", "1", "--rounds", "3",
                  "--no-show-original-failure", "--out", str(out), "--sessions-dir", str(tmp_path / "s")]) == 0
     rows = read_rows(out)
     assert [r["outcome"] for r in rows if not r.get("done")] == ["compile-error"]
-    assert [(r["result"], r["tries"]) for r in rows if r.get("done")] == [("budget", 1)]
+    assert [(r["result"], r["tries"]) for r in rows if r.get("done")] == [("exhausted", 1)]
     capsys.readouterr()
     for argv, message in ((["run", "--model", "x", "--shard", "3/2"], "--shard '3/2': need 1 <= I <= N"),
                           (["run", "--model", "x", "--jobs", "0"], "jobs must be at least 1"),

@@ -122,3 +122,24 @@ def test_oddly_indented_file_round_trips(tmp_path):
                     .join(["public ", ""]), "method")
     assert evidence.patched_source(bug, patched.code) == patched.source
     assert evidence.evidence(bug, patched.code).label == "ast"  # the comment differs, so not exact
+
+
+# The original method of Prompt4SE's milestone3/java/dataset/14.json (YangsenChen/Prompt4SE, from CodeSearchNet;
+# licence none stated), which the reply below was asked to repair after a mutation (i-1 -> i+1).
+P4SE_ORIGINAL = """public static Profile forInt(int i) {
+\t\tProfile p;
+\t\tif(i<=0||i>ALL.length) p = UNKNOWN;
+\t\telse p = ALL[i-1];
+\t\treturn p;
+\t}"""
+
+
+def test_real_chatgpt_repair_is_an_ast_match_but_not_exact():
+    """A real ChatGPT reply (tests/data/replies/real.jsonl) restores the original method token for token, in
+    another layout: exact match misses it, AST match sees it."""
+    import json
+    from pathlib import Path
+    rows = [json.loads(x) for x in (Path(__file__).parent / "data" / "replies" / "real.jsonl").open()]
+    row = next(r for r in rows if r["id"] == "p4se:task2/code14_mut2.md#1")
+    ev = compare(row["expected"], row["original"], P4SE_ORIGINAL)  # "original": the mutated method it was shown
+    assert (ev.exact, ev.ast, ev.fix_distance, ev.tokens_changed) == (False, True, 0, 2)

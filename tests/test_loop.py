@@ -130,11 +130,12 @@ def test_interrupted_turn_uses_nothing_and_budgets_end_the_loop(sample_bugs, ses
     assert (rebuilt.messages, rebuilt.round, rebuilt.code) == (session.messages, 1, None)
     assert [(a.round, a.reply, a.outcome.kind) for a in rebuilt.attempts] == [(1, "no idea", "extract-failed")]
 
-    # budgets live in the loop: tries and seconds end a session with result "budget"
+    # budgets live in the loop: the tries end a session ("exhausted": the last turn asks only for the tries
+    # left), the seconds too (result "budget")
     tries = RepairSession(bug, Interrupting([["a", "b"], ["c"]]), FreshValidator(),
-                          LoopConfig(rounds=5, samples=2, max_tries=1, show_original_failure=False))
+                          LoopConfig(rounds=5, samples=2, tries=1, show_original_failure=False))
     tries.run()
-    assert tries.result == "budget" and len(tries.attempts) == 1
+    assert tries.result == "exhausted" and len(tries.attempts) == 1
     slow = RepairSession(bug, Interrupting([]), FreshValidator(), LoopConfig(bug_seconds=0.001))
     slow.run()  # the buggy method's validation alone spends the budget: the model is never asked
     assert slow.result == "budget" and slow.attempts == []

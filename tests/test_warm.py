@@ -130,7 +130,9 @@ def test_hung_server_is_killed_and_candidate_retried(monkeypatch):
     monkeypatch.setattr(warm, "SLACK", 2.0)
     bug = BUGS[2]
     # the hang is noticed after compile_timeout + candidate_timeout + SLACK seconds; javac keeps room on a busy machine
-    with WarmValidator(ValidationConfig(test_timeout=5.0, compile_timeout=20.0, candidate_timeout=1.0)) as v:
+    # unsandboxed: SIGSTOP must reach the server JVM itself, not the bwrap process in front of it
+    with WarmValidator(ValidationConfig(test_timeout=5.0, compile_timeout=20.0, candidate_timeout=1.0,
+                                        sandbox="none")) as v:
         assert v.validate(bug, Candidate(bug.fixed_method)).kind == "plausible"
         hung = v.server
         os.kill(hung.pid, signal.SIGSTOP)  # alive but silent: only the deadline can notice

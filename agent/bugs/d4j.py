@@ -121,12 +121,18 @@ def d4j_environment() -> dict | None:
     return {**os.environ, "JAVA_HOME": home, "PATH": os.path.join(home, "bin") + os.pathsep + os.environ["PATH"]}
 
 
-def run(args: list[str], timeout: float, cwd: Path | None = None):
-    """``defects4j ARGS`` through the one subprocess runner (its process group killed on timeout)."""
+def run(args: list[str], timeout: float, cwd: Path | None = None, sandbox=None):
+    """``defects4j ARGS`` through the one subprocess runner (its process group killed on timeout). Checkouts and
+    exports run unconfined (``sandbox`` None: Defects4J's own tooling); a candidate's compile and test runs in
+    ``sandbox`` with Defects4J's folder readable and only the scratch copy writable."""
     from agent.validation.javatools import run_process
+    from agent.validation.sandbox import Sandbox
     workdir = Path(args[args.index("-w") + 1]) if "-w" in args else None  # what defects4j writes (and beside it)
-    res = run_process([executable(), *args], timeout=timeout, cwd=cwd, env=d4j_environment(),
-                      writable=(workdir.parent,) if workdir else ())
+    exe = executable()
+    res = run_process([exe, *args], timeout=timeout, cwd=cwd, env=d4j_environment(),
+                      writable=(workdir.parent,) if workdir else (),
+                      readable=(str(d4j_home(exe)), *filter(None, [java11_home()])),
+                      sandbox=sandbox or Sandbox("none"))
     if res.returncode != 0 and "Java 11 is required" in res.output:
         raise SetupError(JAVA11)
     return res
@@ -311,8 +317,10 @@ class D4JValidator:
         source, code = patched
         with Workspace(bug) as ws:
             ws.write(source)
+            from agent.validation.settings import sandbox_for
+            box = sandbox_for(self.config)
             budget = COMPILE_RUNS * self.config.compile_timeout
-            res = run(["compile", "-w", str(ws.root)], budget)
+            res = run(["compile", "-w", str(ws.root)], budget, sandbox=box)
             if res.timed_out:  # a slow build is no compile error
                 return Outcome("timeout", (fparse.TestTimeout("defects4j compile", budget),), code,
                                time.monotonic() - started, f"defects4j compile ran over {budget:g}s")
@@ -322,7 +330,7 @@ class D4JValidator:
                 return Outcome("compile-error", tuple(errors), code, time.monotonic() - started,
                                "" if errors else text.strip()[-500:])
             budget = self.config.timeout_for(bug) * (count_tests(ws.root, bug.test_roots) + 1) + 60
-            res = run(["test", "-w", str(ws.root)], budget)
+            res = run(["test", "-w", str(ws.root)], budget, sandbox=box)
             seconds = time.monotonic() - started
             if res.timed_out:
                 return Outcome("timeout", (fparse.TestTimeout("defects4j test", budget),), code, seconds,

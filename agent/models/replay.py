@@ -17,7 +17,8 @@ class ReplayModel:
         prev: dict | None = None
         for e in events:
             if e["type"] == "reply":
-                if prev is None or prev["type"] != "reply" or prev["round"] != e["round"]:
+                if prev is None or prev["type"] != "reply" or prev["round"] != e["round"] \
+                        or prev.get("conversation", 1) != e.get("conversation", 1):
                     self.rounds.append([])
                     self.usage.append(Usage.from_dict(e.get("usage")))
                 self.rounds[-1].append(e["raw"])

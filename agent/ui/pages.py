@@ -55,7 +55,7 @@ def fence(text: str, lang: str = "") -> str:
 
 
 def label(row: dict) -> str:
-    """A candidate's label as the results name it (``r2s0``, ``t3r1s0`` with tries)."""
+    """A candidate's label as the results name it (``r2s0``; ``c3r1s0`` in a third conversation)."""
     return str(row.get("candidate", "?"))
 
 
@@ -77,15 +77,12 @@ def turns_for(events: list[dict] | None, row: dict) -> tuple[dict, ...]:
     """The messages of the row's conversation before its reply, then the reply (as role ``reply``)."""
     if not events:
         return ()
-    key = (row.get("try", 1), row.get("round"), row.get("sample"))
+    key = (row.get("conversation", 1), row.get("round"), row.get("sample"))
     out: list[dict] = []
-    current_try = 1
     for e in events:
         if e["type"] not in ("message", "reply"):
             continue
-        t = e.get("try", 1)
-        if t != current_try:
-            out, current_try = [], t  # a restarted conversation: the turns start over
+        t = e.get("conversation", 1)  # restarted conversations (--tries) each have their own turns
         if t != key[0]:
             continue
         if e["type"] == "message" and e.get("round", 0) < (key[1] or 0):
@@ -121,7 +118,7 @@ def build(results: str | Path, sessions_dir: str | Path | None = None, bugs: dic
         page = BugPage(bug_id, str(d.get("result", "")), len(bug_rows))
         events = transcript_events(d.get("session"), sdir, results)
         bug = (bugs or {}).get(bug_id)
-        seen: dict = {}
+        seen: dict[str, int] = {}
         if bug is None and events:
             try:
                 bug = session_bug(events, d.get("session"))

@@ -63,7 +63,7 @@ def usage_text(u: dict) -> str:
 
 
 def summary_table(per_bug: dict[str, Counter], title: str = "Outcomes per bug", results: dict | None = None,
-                  usage: dict | None = None) -> Table:
+                  usage: dict | None = None, evidence: dict | None = None) -> Table:
     """Counts of each outcome kind per bug and in total; 'fixed' says whether any candidate was plausible (or
     that the session ended in an error); with ``usage``, model seconds and tokens per bug.
 
@@ -78,6 +78,11 @@ def summary_table(per_bug: dict[str, Counter], title: str = "Outcomes per bug", 
     kinds = [k for k in KINDS if k in MAIN or any(c[k] for c in per_bug.values())]
     for k in kinds:
         t.add_column(HEADERS.get(k, k), justify="right", no_wrap=True)
+    matches = evidence or {}  # bug -> distinct plausible patches matching the developer's fix (agent.batch)
+    evidence_cols = any(c["evidence"] for c in matches.values())
+    if evidence_cols:
+        t.add_column("AST\nmatch", justify="right", no_wrap=True)
+        t.add_column("exact", justify="right", no_wrap=True)
     tokens = any(u.get("prompt_tokens") or u.get("completion_tokens") for u in usage.values())
     if usage:
         t.add_column("model\ns", justify="right", no_wrap=True)
@@ -85,6 +90,9 @@ def summary_table(per_bug: dict[str, Counter], title: str = "Outcomes per bug", 
         t.add_column("tokens\nin+out", justify="right", no_wrap=True)
     total: Counter = Counter()
     total_usage: Counter = Counter()
+
+    def evidence_cells(c: Counter) -> list[str]:
+        return [str(c["ast-match"]), str(c["exact"])] if evidence_cols else []
 
     def usage_cells(u: dict) -> list[str]:
         cells = [f"{u.get('model_s', 0.0):.1f}"] if usage else []
@@ -95,12 +103,20 @@ def summary_table(per_bug: dict[str, Counter], title: str = "Outcomes per bug", 
         total_usage.update({k: v for k, v in u.items() if isinstance(v, (int, float))})
         fixed = "[green]yes[/]" if counts["plausible"] else (kind_text("error") if results.get(bug) == "error"
                                                              else "[red]no[/]")
-        t.add_row(escape(bug), fixed, *(str(counts[k]) for k in kinds), *usage_cells(u))
+        t.add_row(escape(bug), fixed, *(str(counts[k]) for k in kinds), *evidence_cells(matches.get(bug, Counter())),
+                  *usage_cells(u))
     fixed_n = sum(1 for c in per_bug.values() if c["plausible"])
     t.add_section()
     t.add_row(f"total ({len(per_bug)} bugs)", f"{fixed_n}/{len(per_bug)}", *(str(total[k]) for k in kinds),
-              *usage_cells(dict(total_usage)), style="bold")
+              *evidence_cells(sum(matches.values(), Counter())), *usage_cells(dict(total_usage)), style="bold")
+    if evidence_cols:
+        ast_n = sum(1 for c in matches.values() if c["ast-match"])
+        exact_n = sum(1 for c in matches.values() if c["exact"])
+        t.caption = (f"bugs plausible / AST match / exact: {fixed_n} / {ast_n} / {exact_n} (AST match and exact "
+                     "columns: distinct plausible patches equal to the developer's fix)")
+        t.caption_justify = "left"
     return t
+
 
 
 def console() -> Console:

@@ -22,8 +22,12 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from agent.errors import UserError
+
+if TYPE_CHECKING:
+    from agent.validation.sandbox import Command, Sandbox
 
 JUNIT_JARS = ("/usr/share/java/junit4.jar", "/usr/share/java/hamcrest-core.jar")
 INSTALL_HINT = "install it with: apt-get install -y openjdk-17-jdk-headless junit4 libhamcrest-java"
@@ -121,27 +125,36 @@ def java_env(java_home: str | None = None) -> JavaEnv:
 
 
 def wrap_command(args: list[str], *, cwd: str | Path | None, env: dict | None,
-                 writable: tuple[str | Path, ...]) -> tuple[list[str], dict | None]:
-    """The command line (and environment) that actually runs ``args`` in ``cwd`` when only ``writable`` folders
-    (plus the system's temporary folder) should be written. Today the command runs as given."""
-    return list(args), env
+                 writable: tuple[str | Path, ...], readable: tuple[str | Path, ...] = (),
+                 sandbox: "Sandbox | None" = None) -> "Command":
+    """The command (argv, environment, cwd) that actually runs ``args`` in ``cwd`` when only ``writable`` folders
+    may be written and, besides the system, only ``readable`` ones and the classpath read: ``sandbox`` (by
+    default the one ``REPAIRCHAT_SANDBOX`` names) wraps it. ``env`` (default: ours) is scrubbed to what Java needs."""
+    from agent.validation.sandbox import default_sandbox
+    box = sandbox if sandbox is not None else default_sandbox()
+    return box.wrap(args, cwd=cwd if cwd is not None else os.getcwd(), writable=writable, readable=readable,
+                    env=env)
 
 
 def start_process(args: list[str], *, cwd: str | Path | None = None, env: dict | None = None,
-                  writable: tuple[str | Path, ...] = (), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                  writable: tuple[str | Path, ...] = (), readable: tuple[str | Path, ...] = (),
+                  sandbox: "Sandbox | None" = None, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                   stderr=subprocess.STDOUT) -> subprocess.Popen:
     """Start ``args`` (through ``wrap_command``) in a new process group; the caller talks to it and must
-    ``kill_group`` it."""
-    argv, env = wrap_command(args, cwd=cwd, env=env, writable=writable)
-    return subprocess.Popen(argv, cwd=cwd, env=env, stdin=stdin, stdout=stdout, stderr=stderr,
-                            start_new_session=True)
+    ``kill_group`` it (the sandbox's PID namespace takes every process of the command with it)."""
+    cmd = wrap_command(args, cwd=cwd, env=env, writable=writable, readable=readable, sandbox=sandbox)
+    return subprocess.Popen(list(cmd.argv), cwd=cmd.cwd, env=dict(cmd.env), stdin=stdin, stdout=stdout,
+                            stderr=stderr, start_new_session=True)
 
 
 def run_process(args: list[str], *, timeout: float, cwd: str | Path | None = None,
-                env: dict | None = None, writable: tuple[str | Path, ...] = ()) -> ProcResult:
-    """Run ``args`` in a new process group; kill the whole group when ``timeout`` seconds pass."""
+                env: dict | None = None, writable: tuple[str | Path, ...] = (),
+                readable: tuple[str | Path, ...] = (), sandbox: "Sandbox | None" = None) -> ProcResult:
+    """Run ``args`` in a new process group; kill the whole group when ``timeout`` seconds pass, when the command
+    ends (what it left behind) and on Ctrl-C."""
     start = time.monotonic()
-    proc = start_process(args, cwd=cwd, env=env, writable=writable, stdin=subprocess.DEVNULL)
+    proc = start_process(args, cwd=cwd, env=env, writable=writable, readable=readable, sandbox=sandbox,
+                         stdin=subprocess.DEVNULL)
     try:
         out, _ = proc.communicate(timeout=timeout)
         timed_out = False
@@ -149,10 +162,11 @@ def run_process(args: list[str], *, timeout: float, cwd: str | Path | None = Non
         kill_group(proc)
         out, _ = proc.communicate()
         timed_out = True
-    except BaseException:  # Ctrl-C (KeyboardInterrupt) or SystemExit: the group must not outlive us
+    except BaseException:  # Ctrl-C (KeyboardInterrupt) or SystemExit: nothing of the command may outlive us
         kill_group(proc)
         proc.wait()
         raise
+    kill_group(proc)  # children the command left behind in its group (a patch that spawned `sleep 1000`)
     return ProcResult(proc.returncode, out.decode("utf-8", "replace"), time.monotonic() - start, timed_out)
 
 
@@ -175,6 +189,7 @@ def build_helper(name: str, extra_sources: tuple[str, ...] = (), env: JavaEnv | 
     default JDK), so an edited helper is rebuilt, a stale one never used, and a Java 11 runtime gets classes it
     can load.
     """
+    from agent.validation.sandbox import Sandbox
     env = env or java_env()
     names = (name, *extra_sources)
     texts = {n: java_source(f"{n}.java") for n in names}
@@ -189,7 +204,7 @@ def build_helper(name: str, extra_sources: tuple[str, ...] = (), env: JavaEnv | 
         (tmp / "src" / f"{n}.java").write_text(text, encoding="utf-8")
     res = run_process([env.javac, *env.release, "-nowarn", "-encoding", "UTF-8", "-d", str(tmp), "-cp",
                        os.pathsep.join(env.junit_classpath), *(str(tmp / "src" / f"{n}.java") for n in names)],
-                      timeout=120, writable=(tmp,))
+                      timeout=120, writable=(tmp,), sandbox=Sandbox("none"))  # our own code, not a candidate's
     if res.returncode != 0:
         raise UserError(f"could not compile the {name} helper with {env.javac}: {res.output.strip()[:300]}")
     shutil.rmtree(tmp / "src")

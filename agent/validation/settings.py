@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from agent.bugs import Bug
 from agent.validation.javatools import JavaEnv, java_env
+from agent.validation.sandbox import MODES as SANDBOX_MODES, Sandbox, default_mode, default_sandbox
 
 VALIDATORS = {"fresh": "agent.validation.validate:FreshValidator", "warm": "agent.validation.warm:WarmValidator",
               "d4j": "agent.bugs.d4j:D4JValidator"}
@@ -42,6 +43,9 @@ class ValidationConfig:
     validator: str = field(default="fresh", metadata={"help": "fresh (new javac + JVM per candidate), warm "
                                                               "(a long-running compile-and-test server) or d4j "
                                                               "(defects4j compile + test)"})
+    sandbox: str = field(default_factory=default_mode, metadata={
+        "help": "where javac and the tests run: auto (bubblewrap when it works, else unconfined with a warning), "
+                "bwrap (required) or none (unconfined); the default comes from REPAIRCHAT_SANDBOX"})
 
     def __post_init__(self):
         if (self.test_timeout is not None and self.test_timeout <= 0) or self.compile_timeout <= 0 or self.candidate_timeout <= 0:
@@ -50,6 +54,9 @@ class ValidationConfig:
             raise ValueError(f"heap {self.heap!r} must look like 512m or 2g")
         if self.validator not in VALIDATORS:
             raise ValueError(f"validator must be one of {', '.join(VALIDATORS)}")
+        if self.sandbox not in SANDBOX_MODES:
+            raise ValueError(f"sandbox must be one of {', '.join(SANDBOX_MODES)} (--sandbox or REPAIRCHAT_SANDBOX), "
+                             f"not {self.sandbox!r}")
 
 
     def timeout_for(self, bug: Bug) -> float:
@@ -65,6 +72,7 @@ class BuildSettings:
     test_timeout: float
     candidate_timeout: float
     compile_timeout: float
+    sandbox: Sandbox | None = None  # what javac and the test JVMs run in (None: the REPAIRCHAT_SANDBOX default)
 
 
 def settings_for(bug: Bug, config: ValidationConfig) -> BuildSettings:
@@ -77,4 +85,19 @@ def settings_for(bug: Bug, config: ValidationConfig) -> BuildSettings:
         base += env.release  # a runtime older than javac (java_home of Java 11) loads what javac makes
     jvm = [] if any(o.startswith("-Xmx") for o in bug.jvm_options) else [f"-Xmx{config.heap}"]
     return BuildSettings(env, (*base, *opts), (*jvm, *bug.jvm_options),
-                         config.timeout_for(bug), config.candidate_timeout, config.compile_timeout)
+                         config.timeout_for(bug), config.candidate_timeout, config.compile_timeout,
+                         sandbox_for(config))
+
+
+def heap_mb(heap: str) -> int:
+    """``--heap`` (``512m``, ``2g``, a byte count) in MB."""
+    unit = heap[-1].lower()
+    if unit.isdigit():
+        return int(heap) >> 20
+    kb = int(heap[:-1]) * {"k": 1, "m": 1 << 10, "g": 1 << 20, "t": 1 << 30}.get(unit, 1 << 10)
+    return kb >> 10
+
+
+def sandbox_for(config: ValidationConfig) -> Sandbox:
+    """The sandbox of ``config`` (``--sandbox``; its memory caps from ``--heap``), resolved once per process."""
+    return default_sandbox(config.sandbox, max(64, heap_mb(config.heap)))

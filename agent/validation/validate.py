@@ -191,7 +191,7 @@ def compile_project(ws: Workspace, s: BuildSettings, timeout: float | None = Non
     return run_process([s.env.javac, *s.javac_args, "-d", str(ws.out), "-cp",
                         os.pathsep.join(classpath(bug, ws.out, s)),
                         *ws.java_files(bug.source_roots + bug.test_roots)],
-                       timeout=timeout or s.compile_timeout, cwd=ws.root, writable=(cast(Path, ws.tmp),))
+                       timeout=timeout or s.compile_timeout, cwd=ws.root, writable=(cast(Path, ws.tmp),), sandbox=s.sandbox)
 
 
 def run_tests(ws: Workspace, s: BuildSettings, specs: list[str], *, timeout: float, fail_fast: bool = False,
@@ -213,7 +213,7 @@ def run_tests(ws: Workspace, s: BuildSettings, specs: list[str], *, timeout: flo
     for t in bug.broken_tests if exclude is None else exclude:
         args += ["--exclude", t]
     return run_process([s.env.java, *s.jvm_args, "-cp", os.pathsep.join(jvm_cp), "RepairRunner", *args, *specs],
-                       timeout=timeout, cwd=ws.root, writable=(cast(Path, ws.tmp),))
+                       timeout=timeout, cwd=ws.root, writable=(cast(Path, ws.tmp),), sandbox=s.sandbox)
 
 
 def test_specs(bug: Bug, root: Path, config: ValidationConfig) -> tuple[list[str], bool]:

@@ -51,7 +51,8 @@ class WarmServer:
     """One ``java WarmServer`` process in its own process group, spoken to in JSON lines."""
 
     def __init__(self, log: Path | None = None, *, settings: BuildSettings | None = None,
-                 cwd: str | Path | None = None, writable: tuple[str | Path, ...] = ()):
+                 cwd: str | Path | None = None, writable: tuple[str | Path, ...] = (),
+                 readable: tuple[str | Path, ...] = ()):
         if settings is None:
             from agent.validation.javatools import java_env
             jvm: tuple[str, ...] = ("-Xmx2g",)
@@ -63,7 +64,8 @@ class WarmServer:
         self.proc = start_process(
             [env.java, *env.security_manager_flags, "-XX:+UseSerialGC", "-Xshare:auto", *jvm,
              "-cp", os.pathsep.join([str(helper), *env.junit_classpath]), "WarmServer"],
-            cwd=cwd, writable=writable, stderr=self._log)
+            cwd=cwd, writable=writable, readable=readable, sandbox=settings.sandbox if settings else None,
+            stderr=self._log)
         self._stdin, self._stdout = cast(IO[bytes], self.proc.stdin), cast(IO[bytes], self.proc.stdout)
         self._buf = b""
         self._next = 0
@@ -214,8 +216,9 @@ class WarmValidator(PreparingValidator):
         if self._server is None:
             if not has_compiler(s.env.java):
                 raise NoWarm(f"the Java runtime {s.env.java} has no compiler (module jdk.compiler)")
+            # in the sandbox: only the work area writable; the bug's classpath readable (the server reads it)
             self._server = WarmServer(self._tmp / "server.log", settings=s, cwd=prep.workspace.root,
-                                      writable=(self._tmp,))
+                                      writable=(self._tmp,), readable=tuple(prep.workspace.bug.classpath))
             self._server_key = key
             if not self._server.has_javac:
                 raise NoWarm(f"the Java runtime {s.env.java} has no compiler")

@@ -357,6 +357,8 @@ public final class WarmServer {
             System.setProperties(props);
             Locale.setDefault(locale);
             TimeZone.setDefault(zone);
+            // processes the candidate started (the server starts none itself): none outlives its request
+            ProcessHandle.current().descendants().forEach(ProcessHandle::destroyForcibly);
         }
         Run last = rest == null ? first : rest;
         resp.put("phase", rest == null ? "failing" : "all");
