@@ -324,11 +324,13 @@ def sigterm_interrupts():
 
 def run_bugs(bugs, model, model_spec: str, validator_factory, config: LoopConfig, *, sessions_dir=None,
              results: str | Path | None = None, console=None, batch: BatchConfig | None = None,
-             validation=None) -> BatchResult:
+             validation=None, admit=None) -> BatchResult:
     """Run one repair session per bug (resuming ``results``).
 
     ``validator_factory`` is a zero-argument callable (one validator per worker) or a validator (shared);
     ``validation`` the ValidationConfig it follows (recorded in transcripts and results, compared on resume).
+    ``admit`` (the pre-flight) maps the bugs still to run to those fit to run; it is called after the resume check,
+    so a refused resume costs nothing and finished bugs are not checked again.
     A bug whose session raises an unexpected error is recorded as done with result ``error`` and the run goes on;
     a ``UserError`` (bad model spec, unreachable server) stops the run, and so do Ctrl-C and SIGTERM: workers end
     their bug after the candidate at hand, the reports of what finished are written, and the run is resumable.
@@ -353,6 +355,8 @@ def run_bugs(bugs, model, model_spec: str, validator_factory, config: LoopConfig
     if console and len(todo) < len(bugs):
         console.print(f"resuming {out_path}: {len(bugs) - len(todo)} bug(s) already done, {len(todo)} to run "
                       f"(--fresh starts over)", markup=False)
+    if admit and todo:
+        todo = admit(todo)
     out = ResultsFile(out_path)
     model = shareable(model) if batch.jobs > 1 else model
     per_bug: dict[str, Counter] = {}

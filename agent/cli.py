@@ -21,10 +21,11 @@ def cmd_run(args) -> int:
     config, vconfig = from_args(LoopConfig, args), from_args(ValidationConfig, args)
     batch = from_args(BatchConfig, args)
     con = console()
-    bugs = preflight(load_bugs(args), vconfig, con)
+    bugs = load_bugs(args)
     model = load_model(args.model)
     result = run_bugs(bugs, model, args.model, lambda: make_validator(vconfig), config,
-                      sessions_dir=args.sessions_dir, results=args.out, console=con, batch=batch, validation=vconfig)
+                      sessions_dir=args.sessions_dir, results=args.out, console=con, batch=batch, validation=vconfig,
+                      admit=lambda todo: preflight(todo, vconfig, con))
     return report_batch(con, result, Path(args.out), "per-candidate results")
 
 
