@@ -67,7 +67,9 @@ def test_served_tiny_model_answers_the_openai_client(hf):
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        client = OpenAIModel("tiny", f"http://127.0.0.1:{server.server_address[1]}/v1", timeout=60)
+        # the server honours the request's max_tokens: ask for the backend's own bound to get the same replies
+        client = OpenAIModel("tiny", f"http://127.0.0.1:{server.server_address[1]}/v1", timeout=60,
+                             max_tokens=hf.max_new_tokens)
         assert client.complete(MESSAGES, n=2) == hf.complete(MESSAGES, n=2)
         assert client.complete(MESSAGES) == hf.complete(MESSAGES)
         with pytest.raises(UserError, match="HTTP 404"):
