@@ -32,6 +32,7 @@ def broken(method: str) -> str:
 def examples(bugs: list[Bug], validator) -> list[tuple[list[dict], str]]:
     """(chat so far, reply to learn) pairs, built with the real prompts and real validation feedback."""
     from agent import styles
+    from agent.loop import LoopConfig, feedback_message
     from agent.validation.validate import Candidate
 
     out = []
@@ -43,7 +44,9 @@ def examples(bugs: list[Bug], validator) -> list[tuple[list[dict], str]]:
             out.append((first, answer(cast(str, bug.fixed_method))))
             continue
         wrong = answer(broken(cast(str, bug.fixed_method)))
-        feedback = chat.feedback_message(validator.validate(bug, chat.candidate(wrong)))
+        # the very turn the loop sends after this reply (its rendering, bound and bug context)
+        feedback = feedback_message(validator.validate(bug, chat.candidate(wrong)), LoopConfig().feedback_chars,
+                                    chat, bug)
         out.append((first, wrong))
         out.append((first + [{"role": "assistant", "content": wrong}, feedback], answer(cast(str, bug.fixed_method))))
     return out
