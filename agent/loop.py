@@ -148,13 +148,7 @@ def feedback_message(outcome: Outcome, limit: int, style: "styles.Style | None" 
     ``no-match``) is repairchat's internal reason code, for transcripts and tables, not for the model."""
     if outcome.kind == "extract-failed":
         outcome = Outcome(outcome.kind, outcome.failures, outcome.code, outcome.seconds)
-    message = (style or styles.STYLES["chat"]).feedback_message(outcome, limit, bug)
-    # the prompt's header already says it does not compile; the rendered failures repeat it (said once here)
-    text = message["content"]
-    first, sep, rest = text.partition("\n")
-    if "does not compile" in first and rest.startswith("The code does not compile:\n"):
-        message = {**message, "content": first + sep + rest.split("\n", 1)[1]}
-    return message
+    return (style or styles.STYLES["chat"]).feedback_message(outcome, limit, bug)
 
 
 def method_text(code: str | None) -> str | None:

@@ -243,11 +243,12 @@ class FillStyle(Style):
 
 
 def _failure_text(outcome, limit: int, bug: Bug | None = None) -> str:
-    """The failures as every style shows them (extractors.feedback), against ``bug`` when given."""
+    """The failures as every style shows them (extractors.feedback), against ``bug`` when given; the style's
+    reason line (``REASONS``) already says whether it compiled, so the renderer's header is left out."""
     if not outcome.failures:
         return outcome.detail[:limit]
     ctx = feedback_context(bug).for_code(outcome.code) if bug is not None else None
-    return render_feedback(outcome.failures, ctx, limit)
+    return render_feedback(outcome.failures, ctx, limit, header=False)
 
 
 STYLES: dict[str, Style] = {"chat": ChatStyle("chat", "reply", True), "fill": FillStyle("fill", "fill-reply", False)}

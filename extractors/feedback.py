@@ -220,8 +220,10 @@ def _render_test(fs: list[TestFailure], ctx: FeedbackContext) -> str:
 
 
 # ----------------------------------------------------------------------------------------------- render
-def render_feedback(failures: Sequence[Failure], context: FeedbackContext | None = None, limit: int = 1200) -> str:
-    """The next chat turn's failure text (see the module docstring), at most ``limit`` characters."""
+def render_feedback(failures: Sequence[Failure], context: FeedbackContext | None = None, limit: int = 1200,
+                    header: bool = True) -> str:
+    """The next chat turn's failure text (see the module docstring), at most ``limit`` characters; ``header=False``
+    leaves out the "does not compile" line for a caller whose own first line already says so."""
     ctx = context or FeedbackContext()
     entries: list[str] = []
     comp = [f for f in failures if isinstance(f, CompileError)]
@@ -233,7 +235,8 @@ def render_feedback(failures: Sequence[Failure], context: FeedbackContext | None
                 seen.add((e.file, e.line, e.message))
                 uniq.append(e)
         entries += _compile_entries(uniq, ctx)
-        entries[0] = "The code does not compile:\n" + entries[0]
+        if header:
+            entries[0] = "The code does not compile:\n" + entries[0]
     groups: dict[tuple, list[TestFailure]] = {}
     order: list = []
     timed: set = set()
