@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs what repairchat needs on a fresh Debian machine: Java 17, JUnit 4, bubblewrap (Debian packages) and a venv
+# Installs what repairchat needs on a fresh Debian machine: Java 17, JUnit 4 and 5, bubblewrap (Debian packages) and a venv
 # (.venv) with torch==2.13.0 installed first (a local CPU build), then repairchat itself. Safe to re-run.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -7,6 +7,7 @@ need=()
 command -v javac >/dev/null 2>&1 || need+=(openjdk-17-jdk-headless)
 [ -f /usr/share/java/junit4.jar ] || need+=(junit4)
 [ -f /usr/share/java/hamcrest-core.jar ] || need+=(libhamcrest-java)
+[ -f /usr/share/java/junit-platform-launcher.jar ] || need+=(junit5)  # JUnit 5 (Jupiter) tests
 command -v bwrap >/dev/null 2>&1 || need+=(bubblewrap)  # the sandbox candidate patches run in
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"

@@ -50,3 +50,19 @@ class ScriptedModel:
 @pytest.fixture
 def scripted():
     return ScriptedModel
+
+
+@pytest.fixture(scope="session")
+def project_references(tmp_path_factory):
+    """(project id, candidate name) -> the reference outcome (plain javac + JUnitCore, or the JUnit Platform console
+    launcher) of every candidate of tests/junitref.py, computed once per session (test_projects, test_d4j)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from agent.validation.validate import prepare
+    from junitref import CASES, reference
+
+    def one(case):
+        bug, name, cand = case
+        return reference(bug, prepare(bug, cand).source, tmp_path_factory.mktemp(f"{bug.id}-{name}"))
+    with ThreadPoolExecutor(2) as pool:
+        return dict(zip([(b.id, n) for b, n, _ in CASES], pool.map(one, CASES)))

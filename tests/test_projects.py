@@ -1,69 +1,24 @@
 """Validation on test projects written for repairchat (tests/projects/, one per case of real suites): JUnit 4
 annotations spelled in full, JUnit 3, threads that must not be daemons, a file read from the project root, Java 8
 source on JDK 17 (--release 8), ISO-8859-1 sources, --add-opens, a slow test, an environment-dependent test,
-@BeforeClass once per class. For every candidate, fresh and warm (after the pre-flight) give the outcome that plain
-javac + JUnitCore give on the same tree; the pre-flight fails exactly the bugs whose build settings are missing."""
+@BeforeClass once per class, and JUnit 5 (Jupiter) tests beside a JUnit 4 class. For every candidate, fresh and warm
+(after the pre-flight) give the outcome that plain javac + JUnitCore (for Jupiter-1: the JUnit Platform console
+launcher) give on the same tree; the pre-flight fails exactly the bugs whose build settings are missing."""
 
 import os
-import shutil
-import subprocess
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 
-from agent.bugs import load_manifest
 from agent.validation.discovery import candidate_classes, glob_regex, matches
 from agent.validation.javatools import java_env
 from agent.validation.preflight import check, check_bugs
-from agent.validation.validate import Candidate, FreshValidator, ValidationConfig, prepare
+from agent.validation.validate import Candidate, FreshValidator, ValidationConfig
 from agent.validation.warm import WarmValidator
-from agent.validation.workspace import buggy_method
+from junitref import BROKEN, CASES, MANIFEST
+from junitref import PROJECT_BUGS as BUGS
 
-MANIFEST = Path(__file__).parent / "projects" / "bugs.jsonl"
-BUGS = {b.id: b for b in load_manifest(MANIFEST)}
 CONFIG = ValidationConfig(candidate_timeout=120)
-BROKEN = {"EnvDependent-1": {"p.FlagsEnvTest::fromTheEnvironment"}}  # fails whatever the code: environment
-
-
-def reference(bug, source: str, tmp: Path) -> tuple[str, set[str]]:
-    """Plain javac + JUnitCore over the hand-listed test classes, in a copy of the project (its root as the
-    working directory): ("compile-error" | "test-failure" | "plausible", failing tests)."""
-    root = tmp / "ref"
-    shutil.copytree(bug.root, root)
-    (root / bug.location.file).write_text(source, encoding=bug.encoding)
-    env = java_env()
-    junit = os.pathsep.join(env.junit_classpath)
-    files = [str(p) for r in ("src/main/java", "src/test/java") for p in sorted((root / r).rglob("*.java"))]
-    comp = subprocess.run([env.javac, "-nowarn", *bug.javac_options, "-d", str(tmp / "out"), "-cp", junit, *files],
-                          capture_output=True, text=True, timeout=300)
-    if comp.returncode:
-        return "compile-error", set()
-    run = subprocess.run([env.java, *bug.jvm_options, "-cp", f"{tmp / 'out'}{os.pathsep}{junit}",
-                          "org.junit.runner.JUnitCore", *bug.extra["junit_classes"]],
-                         cwd=root, capture_output=True, text=True, timeout=300)
-    failed = set()
-    for line in run.stdout.splitlines():  # "1) method(pkg.Class)"
-        head = line.split(") ", 1)
-        if len(head) == 2 and head[0].isdigit() and head[1].endswith(")"):
-            method, cls = head[1][:-1].split("(", 1)
-            failed.add(f"{cls}::{method}")
-    failed -= BROKEN.get(bug.id, set())
-    return ("plausible" if not failed else "test-failure"), failed
-
-
-def candidates(bug) -> dict[str, Candidate]:
-    out = {"fixed": Candidate(bug.fixed_method),
-           "buggy": Candidate(buggy_method(bug.read_source(), bug.location).text)}
-    if bug.id == "FqnAnnotation-1":  # passes the failing test, breaks a test that only JUnit's rules find
-        out["regression"] = Candidate("public static int abs(int x) {\n    return x < 0 ? -x : x + 1;\n}")
-    if bug.id == "JUnit3-1":  # breaks ClampHighTest (JUnit 3, through an abstract base)
-        out["regression"] = Candidate("public static int clamp(int x, int lo, int hi) {\n    return x < lo ? lo : x;\n}")
-    return out
-
-
-CASES = [(b, name, c) for b in BUGS.values() for name, c in candidates(b).items()]
 
 
 @pytest.fixture(scope="module")
@@ -71,16 +26,6 @@ def checked():
     kept, results = check_bugs(list(BUGS.values()), CONFIG, lambda line: None)
     assert all(r.ok for r in results), [(r.bug, r.reason) for r in results if not r.ok]
     return {b.id: b for b in kept}, {r.bug: r for r in results}
-
-
-@pytest.fixture(scope="module")
-def references(tmp_path_factory):
-    def one(case):
-        bug, name, cand = case
-        prepared = prepare(bug, cand)
-        return reference(bug, prepared.source, tmp_path_factory.mktemp(f"{bug.id}-{name}"))
-    with ThreadPoolExecutor(2) as pool:
-        return dict(zip([(b.id, n) for b, n, _ in CASES], pool.map(one, CASES)))
 
 
 def test_preflight_finds_test_classes_and_broken_tests(checked):
@@ -91,7 +36,8 @@ def test_preflight_finds_test_classes_and_broken_tests(checked):
         assert results[bug.id].fixed_checked
 
 
-def test_fresh_and_warm_agree_with_javac_and_junitcore(checked, references):
+def test_fresh_and_warm_agree_with_javac_and_junitcore(checked, project_references):
+    references = project_references
     bugs, _ = checked
     fresh = FreshValidator(CONFIG)
     with WarmValidator(CONFIG) as warm:
@@ -101,10 +47,14 @@ def test_fresh_and_warm_agree_with_javac_and_junitcore(checked, references):
                 got = v.validate(bugs[bug.id], cand)
                 assert got.kind == want, (bug.id, name, type(v).__name__, got, failed)
                 assert {f.test for f in got.failures} <= failed, (bug.id, name, got.failures, failed)
+                if name == "regression":  # the failing tests pass: every test class ran, every failure is known
+                    assert {f.test for f in got.failures} == failed, (bug.id, type(v).__name__, got.failures)
         assert warm.fallbacks == 0
     kinds = {(b.id, n): references[(b.id, n)][0] for b, n, _ in CASES}
     assert all(kinds[(b, "fixed")] == "plausible" for b in BUGS)
     assert kinds[("FqnAnnotation-1", "regression")] == kinds[("JUnit3-1", "regression")] == "test-failure"
+    assert references[("Jupiter-1", "regression")][1] == {"p.StatsTest::pairs[2]", "p.StatsFqnTest::firstOfTwo"}
+    assert references[("Jupiter-1", "buggy")][1] == {"p.StatsTest::negatives", "p.StatsTest$Single::negative"}
 
 
 @pytest.mark.parametrize("bug_id, drop, reason", [
@@ -132,6 +82,25 @@ def test_preflight_reports_a_misconfigured_bug_and_drops_it():
     assert kept == [] and len(lines) == 2
     assert "passes on the buggy version" in results[0].reason
     assert "Nope-1" in lines[1] and "p.Missing" in results[1].reason
+
+
+def test_junit_platform_jars_only_for_projects_with_jupiter_tests(monkeypatch):
+    from agent.errors import UserError
+    from agent.validation.settings import settings_for
+    assert settings_for(BUGS["Jupiter-1"], CONFIG).jupiter and not settings_for(BUGS["JUnit3-1"], CONFIG).jupiter
+    assert "/usr/share/java/junit-platform-launcher.jar" in settings_for(BUGS["Jupiter-1"], CONFIG).junit_classpath
+    # a JUnit 4 project whose classpath brings Jupiter jars (a build's resolved test classpath) gets the platform
+    assert settings_for(replace(BUGS["JUnit3-1"], classpath=("/m2/junit-jupiter-api-5.10.0.jar",)), CONFIG).jupiter
+    monkeypatch.setenv("REPAIRCHAT_JUPITER_CP", "/nowhere/junit-platform-launcher.jar")
+    java_env.cache_clear()
+    try:
+        with pytest.raises(UserError, match=r"^Jupiter-1 has JUnit 5 \(Jupiter\) tests but the JUnit Platform jar "
+                                            r"\S+ is missing; install it with: apt-get install -y junit5"):
+            settings_for(BUGS["Jupiter-1"], CONFIG)
+        assert not settings_for(BUGS["JUnit3-1"], CONFIG).jupiter  # JUnit 4 projects do not need it
+    finally:
+        monkeypatch.delenv("REPAIRCHAT_JUPITER_CP")
+        java_env.cache_clear()
 
 
 def test_discovery_patterns():

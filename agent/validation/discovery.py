@@ -6,11 +6,14 @@ classes excluded; a bug's ``test_include`` / ``test_exclude`` replace or extend 
 Defects4J's selection does). Then, in the test JVM, ``RepairRunner --tests-only`` keeps the classes JUnit itself
 would run (``@RunWith`` and suites, JUnit 3 ``TestCase`` subclasses, ``@org.junit.Test`` methods in any spelling
 and in superclasses; abstract classes, interfaces and helpers skipped) and names them in
-``REPAIRCHAT-TESTCLASS`` lines.
+``REPAIRCHAT-TESTCLASS`` lines. JUnit 5 (Jupiter) classes are kept the same way (``@Test``,
+``@ParameterizedTest``, ``@TestFactory``, ``@RepeatedTest``, ``@TestTemplate`` in any spelling, meta-annotations,
+``@Nested`` classes) and run through the JUnit Platform; ``uses_jupiter`` says whether a project needs its jars.
 """
 
 from __future__ import annotations
 
+import os
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -70,5 +73,29 @@ def candidate_classes(root: Path, bug: Bug) -> list[str]:
 
 
 def ran_classes(runner_output: str) -> list[str]:
-    """The test classes a RepairRunner (or warm server) run actually ran."""
-    return TESTCLASS.findall(runner_output)
+    """The test classes a RepairRunner (or warm server) run actually ran; a nested class (a failing test of a
+    Jupiter ``@Nested`` class, run on its own) only when its top-level class did not run (which runs it too)."""
+    ran = TESTCLASS.findall(runner_output)
+    return [c for c in ran if "$" not in c or c.split("$", 1)[0] not in ran]
+
+
+JUPITER_MARK = "org.junit.jupiter"  # every Jupiter test names its package (an import or a qualified annotation)
+
+
+def uses_jupiter(bug: Bug) -> bool:
+    """Whether the project has JUnit 5 (Jupiter) tests: a test file that names ``org.junit.jupiter``, or Jupiter
+    jars on the bug's classpath. The JUnit Platform jars are added to its test classpath only then."""
+    if any(os.path.basename(e).startswith(("junit-jupiter", "junit-platform")) for e in bug.classpath):
+        return True
+    for r in bug.test_roots:
+        for p in (bug.root / r).rglob("*.java"):
+            st = p.stat()
+            if _mentions_jupiter(str(p), st.st_mtime_ns, st.st_size):
+                return True
+    return False
+
+
+@lru_cache(maxsize=1 << 16)
+def _mentions_jupiter(path: str, mtime_ns: int, size: int) -> bool:
+    with open(path, encoding="utf-8", errors="replace") as f:
+        return JUPITER_MARK in f.read()

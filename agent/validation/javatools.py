@@ -31,6 +31,12 @@ if TYPE_CHECKING:
 
 JUNIT_JARS = ("/usr/share/java/junit4.jar", "/usr/share/java/hamcrest-core.jar")
 INSTALL_HINT = "install it with: apt-get install -y openjdk-17-jdk-headless junit4 libhamcrest-java"
+# the JUnit Platform launcher and the Jupiter engine (Debian's junit5 and its dependencies): added to a project's
+# test classpath only when it has JUnit 5 (Jupiter) tests
+JUPITER_JARS = tuple(f"/usr/share/java/{n}.jar" for n in (
+    "junit-jupiter-api", "junit-jupiter-engine", "junit-jupiter-params", "junit-platform-commons",
+    "junit-platform-engine", "junit-platform-launcher", "opentest4j", "apiguardian-api"))
+JUPITER_HINT = "install it with: apt-get install -y junit5 (or set REPAIRCHAT_JUPITER_CP)"
 
 
 @dataclass(frozen=True)
@@ -48,6 +54,7 @@ class JavaEnv:
     junit_classpath: tuple[str, ...]
     version: int = 17  # the runtime's feature version (11, 17, 21, ...)
     home: str | None = None
+    jupiter_classpath: tuple[str, ...] = ()  # the JUnit Platform + Jupiter jars; () when they are not installed
 
     @property
     def release(self) -> list[str]:
@@ -121,7 +128,15 @@ def java_env(java_home: str | None = None) -> JavaEnv:
     missing = [j for j in jars if not os.path.exists(j)]
     if missing:
         raise UserError(f"JUnit 4 jar not found: {missing[0]}; {INSTALL_HINT} (or set REPAIRCHAT_JUNIT_CP)")
-    return JavaEnv(javac, java, jars, _version(java), java_home)
+    return JavaEnv(javac, java, jars, _version(java), java_home, jupiter_jars())
+
+
+def jupiter_jars() -> tuple[str, ...]:
+    """The JUnit Platform and Jupiter jars (``REPAIRCHAT_JUPITER_CP`` overrides Debian's), or () when one is
+    missing: a project with Jupiter tests then gets a one-line error (``settings_for``)."""
+    env_cp = os.environ.get("REPAIRCHAT_JUPITER_CP")
+    jars = tuple(p for p in env_cp.split(os.pathsep) if p) if env_cp else JUPITER_JARS
+    return jars if all(os.path.exists(j) for j in jars) else ()
 
 
 def wrap_command(args: list[str], *, cwd: str | Path | None, env: dict | None,
@@ -182,18 +197,21 @@ def java_source(name: str) -> str:
     return resources.files("agent.validation.java").joinpath(name).read_text(encoding="utf-8")
 
 
-def build_helper(name: str, extra_sources: tuple[str, ...] = (), env: JavaEnv | None = None) -> Path:
+def build_helper(name: str, extra_sources: tuple[str, ...] = (), env: JavaEnv | None = None,
+                 classpath: tuple[str, ...] | None = None) -> Path:
     """Compile the shipped helper ``agent/validation/java/<name>.java`` once into the cache; return its classes dir.
 
-    The directory is keyed on the sources' hash and the Java runtime it is built for (``env``, default the
-    default JDK), so an edited helper is rebuilt, a stale one never used, and a Java 11 runtime gets classes it
-    can load.
+    The directory is keyed on the sources' hash, the classpath they compile against (``classpath``, default the
+    JUnit 4 jars; with the JUnit Platform jars for ``JupiterRunner``) and the Java runtime it is built for
+    (``env``, default the default JDK), so an edited helper is rebuilt, a stale one never used, and a Java 11
+    runtime gets classes it can load.
     """
     from agent.validation.sandbox import Sandbox
     env = env or java_env()
+    cp = env.junit_classpath if classpath is None else classpath
     names = (name, *extra_sources)
     texts = {n: java_source(f"{n}.java") for n in names}
-    digest = hashlib.sha256("".join(texts[n] for n in names).encode()).hexdigest()[:16]
+    digest = hashlib.sha256("".join([*(texts[n] for n in names), *cp]).encode()).hexdigest()[:16]
     out = cache_dir() / "java" / f"{name}-{digest}-java{env.version}"
     if (out / f"{name}.class").exists():
         return out
@@ -203,7 +221,7 @@ def build_helper(name: str, extra_sources: tuple[str, ...] = (), env: JavaEnv | 
     for n, text in texts.items():
         (tmp / "src" / f"{n}.java").write_text(text, encoding="utf-8")
     res = run_process([env.javac, *env.release, "-nowarn", "-encoding", "UTF-8", "-d", str(tmp), "-cp",
-                       os.pathsep.join(env.junit_classpath), *(str(tmp / "src" / f"{n}.java") for n in names)],
+                       os.pathsep.join(cp), *(str(tmp / "src" / f"{n}.java") for n in names)],
                       timeout=120, writable=(tmp,), sandbox=Sandbox("none"))  # our own code, not a candidate's
     if res.returncode != 0:
         raise UserError(f"could not compile the {name} helper with {env.javac}: {res.output.strip()[:300]}")

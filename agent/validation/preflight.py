@@ -29,7 +29,7 @@ from agent.validation.validate import Candidate, Outcome, compile_project, prepa
 from agent.validation.workspace import Workspace, safe_name
 from extractors import failures as fparse
 
-VERSION = 1  # of the cached result's format and meaning
+VERSION = 2  # of the cached result's format and meaning (2: Jupiter classes found and run)
 MAX_TIMEOUT_RERUNS = 3
 
 

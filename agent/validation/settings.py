@@ -7,10 +7,13 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 
 from agent.bugs import Bug
-from agent.validation.javatools import JavaEnv, java_env
+from agent.errors import UserError
+from agent.validation.discovery import uses_jupiter
+from agent.validation.javatools import JUPITER_HINT, JUPITER_JARS, JavaEnv, java_env
 from agent.validation.sandbox import MODES as SANDBOX_MODES, Sandbox, default_mode, default_sandbox
 
 VALIDATORS = {"fresh": "agent.validation.validate:FreshValidator", "warm": "agent.validation.warm:WarmValidator",
@@ -73,6 +76,17 @@ class BuildSettings:
     candidate_timeout: float
     compile_timeout: float
     sandbox: Sandbox | None = None  # what javac and the test JVMs run in (None: the REPAIRCHAT_SANDBOX default)
+    test_classpath: tuple[str, ...] = ()  # the JUnit jars the tests compile and run with (() : the JUnit 4 ones)
+
+    @property
+    def junit_classpath(self) -> tuple[str, ...]:
+        """JUnit 4's jars, and the JUnit Platform's when the project has Jupiter tests."""
+        return self.test_classpath or self.env.junit_classpath
+
+    @property
+    def jupiter(self) -> bool:
+        """Whether the tests run with the JUnit Platform too (its jars are on the test classpath)."""
+        return len(self.junit_classpath) > len(self.env.junit_classpath)
 
 
 def settings_for(bug: Bug, config: ValidationConfig) -> BuildSettings:
@@ -84,9 +98,16 @@ def settings_for(bug: Bug, config: ValidationConfig) -> BuildSettings:
     if not any(o in opts for o in ("--release", "-source", "-target", "--source", "--target")):
         base += env.release  # a runtime older than javac (java_home of Java 11) loads what javac makes
     jvm = [] if any(o.startswith("-Xmx") for o in bug.jvm_options) else [f"-Xmx{config.heap}"]
+    junit = env.junit_classpath
+    if uses_jupiter(bug):
+        if not env.jupiter_classpath:
+            missing = next((j for j in JUPITER_JARS if not os.path.exists(j)), JUPITER_JARS[0])
+            raise UserError(f"{bug.id} has JUnit 5 (Jupiter) tests but the JUnit Platform jar {missing} is "
+                            f"missing; {JUPITER_HINT}")
+        junit = (*junit, *env.jupiter_classpath)
     return BuildSettings(env, (*base, *opts), (*jvm, *bug.jvm_options),
                          config.timeout_for(bug), config.candidate_timeout, config.compile_timeout,
-                         sandbox_for(config))
+                         sandbox_for(config), junit)
 
 
 def heap_mb(heap: str) -> int:

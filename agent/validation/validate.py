@@ -154,7 +154,8 @@ def patch(bug: Bug, candidate: Candidate, started: float | None = None) -> tuple
 
 def count_tests(root: Path, test_roots: tuple[str, ...]) -> int:
     """A rough count of test methods (``@Test`` and JUnit 3 ``void test...``), for time budgets."""
-    return sum(len(re.findall(r"@(?:org\.junit\.)?Test\b|\bvoid\s+test\w*\s*\(",
+    return sum(len(re.findall(r"@(?:[\w.]+\.)?(?:Test|ParameterizedTest|RepeatedTest|TestFactory|TestTemplate)\b"
+                              r"|\bvoid\s+test\w*\s*\(",
                               p.read_text(encoding="utf-8", errors="replace")))
                for r in test_roots for p in (root / r).rglob("*.java"))
 
@@ -182,7 +183,13 @@ def outcome_from_tests(res, failures: list, started: float, code: str | None) ->
 
 
 def classpath(bug: Bug, out: Path, s: BuildSettings) -> list[str]:
-    return [str(out), *bug.classpath, *s.env.junit_classpath]
+    return [str(out), *bug.classpath, *s.junit_classpath]
+
+
+def helper_sources(s: BuildSettings) -> tuple[str, ...]:
+    """The Java helpers the test runner is built with: RepairRunner, and JupiterRunner for a project with JUnit 5
+    tests (compiled against the JUnit Platform jars, which only such a project's classpath has)."""
+    return ("RepairRunner", "JupiterRunner") if s.jupiter else ("RepairRunner",)
 
 
 def compile_project(ws: Workspace, s: BuildSettings, timeout: float | None = None):
@@ -200,12 +207,13 @@ def run_tests(ws: Workspace, s: BuildSettings, specs: list[str], *, timeout: flo
     bug's broken ones); ``record`` runs each class in its own class loader and writes which project classes it
     loaded."""
     bug = ws.bug
-    runner = str(build_helper("RepairRunner", env=s.env))
+    first, *rest = helper_sources(s)
+    runner = str(build_helper(first, tuple(rest), env=s.env, classpath=s.junit_classpath))
     cp = classpath(bug, ws.out, s)
     args = ["--timeout", str(s.test_timeout)]
     if record is not None:
-        jvm_cp = [runner, *s.env.junit_classpath]
-        args += ["--record", str(record), "--isolate", os.pathsep.join(cp[:len(cp) - len(s.env.junit_classpath)])]
+        jvm_cp = [runner, *s.junit_classpath]
+        args += ["--record", str(record), "--isolate", os.pathsep.join(cp[:len(cp) - len(s.junit_classpath)])]
     else:
         jvm_cp = [*cp, runner]
     args += ["--fail-fast"] if fail_fast else []

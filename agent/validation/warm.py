@@ -33,8 +33,8 @@ from pathlib import Path
 from agent.bugs import Bug
 from agent.validation.javatools import ProcResult, build_helper, has_compiler, kill_group, start_process
 from agent.validation.settings import BuildSettings, ValidationConfig, settings_for
-from agent.validation.validate import (FreshValidator, Outcome, PreparingValidator, Prepared, outcome_from_tests,
-                                       test_specs)
+from agent.validation.validate import (FreshValidator, Outcome, PreparingValidator, Prepared, helper_sources,
+                                       outcome_from_tests, test_specs)
 from agent.validation.workspace import Workspace
 from extractors import failures as fparse
 
@@ -57,13 +57,16 @@ class WarmServer:
             from agent.validation.javatools import java_env
             jvm: tuple[str, ...] = ("-Xmx2g",)
             env = java_env()
+            junit: tuple[str, ...] = env.junit_classpath
+            sources: tuple[str, ...] = ("RepairRunner",)
         else:
             jvm, env = settings.jvm_args, settings.env
-        helper = build_helper("WarmServer", ("RepairRunner", "Json"), env=env)
+            junit, sources = settings.junit_classpath, helper_sources(settings)
+        helper = build_helper("WarmServer", (*sources, "Json"), env=env, classpath=junit)
         self._log: IO[bytes] | int = open(log, "ab") if log else subprocess.DEVNULL
         self.proc = start_process(
             [env.java, *env.security_manager_flags, "-XX:+UseSerialGC", "-Xshare:auto", *jvm,
-             "-cp", os.pathsep.join([str(helper), *env.junit_classpath]), "WarmServer"],
+             "-cp", os.pathsep.join([str(helper), *junit]), "WarmServer"],
             cwd=cwd, writable=writable, readable=readable, sandbox=settings.sandbox if settings else None,
             stderr=self._log)
         self._stdin, self._stdout = cast(IO[bytes], self.proc.stdin), cast(IO[bytes], self.proc.stdout)
@@ -207,7 +210,7 @@ class WarmValidator(PreparingValidator):
 
     def _server_for(self, prep: _Prepared) -> WarmServer:
         s = prep.settings
-        key = (s.env.java, s.jvm_args, str(prep.workspace.root))
+        key = (s.env.java, s.jvm_args, s.junit_classpath, str(prep.workspace.root))
         if self._server is not None and (not self._server.alive() or self._server.requests >= RECYCLE_AFTER):
             self._drop_server()
         if self._server is not None and self._server_key != key:  # another bug: its root, JDK and JVM options
@@ -250,7 +253,7 @@ class WarmValidator(PreparingValidator):
             ws = prep.workspace
             server.request({"op": "prepare", "key": bug.id, "file": str(ws.root / bug.location.file),
                             "sources": ws.java_files(bug.source_roots + bug.test_roots),
-                            "classpath": [*bug.classpath, *prep.settings.env.junit_classpath], "out": str(ws.out),
+                            "classpath": [*bug.classpath, *prep.settings.junit_classpath], "out": str(ws.out),
                             "javac_options": list(prep.settings.javac_args)},
                            self.config.compile_timeout + SLACK)
             prep.server_pid = server.pid

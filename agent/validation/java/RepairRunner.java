@@ -1,11 +1,14 @@
 import java.io.File;
 import java.io.PrintStream;
 import java.io.PrintWriter;
+import java.lang.annotation.Annotation;
+import java.lang.reflect.AnnotatedElement;
 import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
 import java.net.URL;
 import java.net.URLClassLoader;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -26,7 +29,8 @@ import org.junit.runner.notification.Failure;
 import org.junit.runner.notification.RunListener;
 
 /**
- * Runs JUnit 4 (and 3) tests as a build tool does and prints JUnitCore's text format.
+ * Runs JUnit 4 (and 3) tests, and JUnit 5 (Jupiter) tests through the JUnit Platform launcher, as a build tool
+ * does and prints JUnitCore's text format.
  *
  * Usage: RepairRunner [--timeout SECONDS] [--fail-fast] [--tests-only] [--exclude Class::method]...
  *                     [--record FILE --isolate CLASSPATH] SPEC...
@@ -35,7 +39,12 @@ import org.junit.runner.notification.RunListener;
  * thread, while a watchdog gives each test (and each class's set-up) its own timeout. With --tests-only, a
  * class that JUnit would not treat as a test class (abstract, an interface, no {@code @RunWith}, no JUnit 3
  * {@code TestCase}/suite(), no {@code @org.junit.Test} method up its superclasses) is skipped with a line
- * "REPAIRCHAT-SKIP pkg.Class reason". --exclude drops tests (known broken ones). --record runs every class in
+ * "REPAIRCHAT-SKIP pkg.Class reason". A class with Jupiter tests ({@code @Test}, {@code @ParameterizedTest},
+ * {@code @TestFactory}, {@code @RepeatedTest}, {@code @TestTemplate}, meta-annotations, superclasses, interfaces,
+ * {@code @Nested} classes) and none that JUnit 4 would run goes through the JUnit Platform (JupiterRunner, built
+ * in only when the platform jars are there), in the same thread, watchdog and report: a failure is printed as
+ * JUnit 4 prints one ("1) method(pkg.Class)", "method[N]" for the N-th invocation of a parameterised, repeated
+ * or dynamic test, "initializationError" for a class whose set-up failed). --exclude drops tests (known broken ones). --record runs every class in
  * its own class loader over --isolate's classpath and writes "TestClass<TAB>loaded class names" lines to FILE
  * (which project classes each test class reaches), and "REPAIRCHAT-TESTCLASS pkg.Class" per class it ran.
  * Extra report lines: "REPAIRCHAT-TIMEOUT pkg.Class::method SECONDS" for a test over its time (the run then
@@ -48,6 +57,28 @@ public final class RepairRunner {
         boolean failFast;
         boolean testsOnly;
         Set<String> exclude = new LinkedHashSet<>();
+    }
+
+    /** What one test class's run gave, whichever engine ran it. */
+    static final class ClassRun {
+        int run;
+        List<Failure> failures = new ArrayList<>();
+    }
+
+    /** A second test engine: JupiterRunner (the JUnit Platform), present only when it could be compiled. */
+    interface Engine {
+        ClassRun run(Class<?> c, Set<String> methods, Set<String> exclude, Watch watch);
+    }
+
+    static final Engine JUPITER = loadJupiter();
+
+    static Engine loadJupiter() {
+        try {
+            return (Engine) Class.forName("JupiterRunner", true, RepairRunner.class.getClassLoader())
+                    .getDeclaredConstructor().newInstance();
+        } catch (ReflectiveOperationException | LinkageError e) {
+            return null; // built without the JUnit Platform jars, or they are not on the classpath
+        }
     }
 
     /** What a run found. */
@@ -145,6 +176,13 @@ public final class RepairRunner {
             return System.nanoTime() - since > allowed;
         }
 
+        /** The watched work is now {@code name} (another engine's test or class set-up). */
+        void at(String name) {
+            current = name;
+            started = true;
+            since = System.nanoTime();
+        }
+
         @Override
         public void testRunStarted(Description d) {
             started = true;
@@ -207,12 +245,26 @@ public final class RepairRunner {
                 continue;
             }
             r.classes.add(cls);
-            Request request = request(c, e.getValue(), o.exclude);
+            Set<String> methods = e.getValue();
             Watch watch = new Watch(cls);
-            JUnitCore core = new JUnitCore();
-            core.addListener(watch);
-            AtomicReference<Result> result = new AtomicReference<>();
-            Thread t = new Thread(group, () -> result.set(core.run(request)), "repairchat-test");
+            AtomicReference<ClassRun> result = new AtomicReference<>();
+            Runnable body;
+            if (onJupiter(c)) {
+                body = () -> result.set(JUPITER != null ? JUPITER.run(c, methods, o.exclude, watch)
+                        : noPlatform(cls));
+            } else {
+                Request request = request(c, methods, o.exclude);
+                JUnitCore core = new JUnitCore();
+                core.addListener(watch);
+                body = () -> {
+                    Result res = core.run(request);
+                    ClassRun cr = new ClassRun();
+                    cr.run = res.getRunCount();
+                    cr.failures.addAll(res.getFailures());
+                    result.set(cr);
+                };
+            }
+            Thread t = new Thread(group, body, "repairchat-test");
             t.setDaemon(false); // threads the tests start inherit this, as under a build tool's main thread
             t.setContextClassLoader(loader);
             t.start();
@@ -232,13 +284,13 @@ public final class RepairRunner {
                     return r;
                 }
             }
-            Result res = result.get();
+            ClassRun res = result.get();
             if (res == null) { // the thread died outside JUnit (an Error escaped the runner)
                 r.failures.add(new Failure(Description.createTestDescription(cls, "initializationError"),
                         new IllegalStateException("the test run of " + cls + " ended abnormally")));
             } else {
-                r.run += res.getRunCount();
-                r.failures.addAll(res.getFailures());
+                r.run += res.run;
+                r.failures.addAll(res.failures);
             }
             if (o.failFast && !r.failures.isEmpty()) break;
         }
@@ -246,9 +298,18 @@ public final class RepairRunner {
         return r;
     }
 
+    /** A Jupiter test class without the platform: one failure that says what to install. */
+    static ClassRun noPlatform(String cls) {
+        ClassRun cr = new ClassRun();
+        cr.failures.add(new Failure(Description.createTestDescription(cls, "initializationError"),
+                new IllegalStateException("a JUnit 5 (Jupiter) test class, but the JUnit Platform is not on the "
+                        + "classpath; install it with: apt-get install -y junit5")));
+        return cr;
+    }
+
     /** True when every test of {@code c} is excluded (JUnit would report "No tests found" instead of nothing). */
     static boolean allExcluded(Class<?> c, Set<String> exclude) {
-        if (exclude.isEmpty()) return false;
+        if (exclude.isEmpty() || onJupiter(c)) return false; // (Jupiter: its run filters them)
         boolean mentioned = false;
         for (String x : exclude) mentioned |= x.equals(c.getName()) || x.startsWith(c.getName() + "::");
         if (!mentioned) return false;
@@ -323,27 +384,75 @@ public final class RepairRunner {
         }
     }
 
-    /** Why JUnit 4's default builders would not run {@code c} as a test class, or null when they would. */
+    /** Why neither JUnit 4's default builders nor Jupiter would run {@code c} as a test class, or null. */
     static String notATest(Class<?> c) {
         int m = c.getModifiers();
         if (c.isInterface()) return "interface";
         if (c.isAnnotation() || c.isEnum()) return "not a class";
         if (Modifier.isAbstract(m)) return "abstract";
-        if (c.isAnnotationPresent(RunWith.class)) return null;
-        if (junit.framework.Test.class.isAssignableFrom(c)) return null; // JUnit 3 TestCase / TestSuite
         try {
-            Method suite = c.getMethod("suite");
-            if (Modifier.isStatic(suite.getModifiers())) return null;
-        } catch (NoSuchMethodException | LinkageError ignored) {
-            // no suite() method
-        }
-        try {
-            for (Class<?> k = c; k != null && k != Object.class; k = k.getSuperclass())
-                for (Method x : k.getDeclaredMethods()) if (x.isAnnotationPresent(org.junit.Test.class)) return null;
+            return junit4(c) || jupiter(c, new HashSet<>()) ? null : "no tests";
         } catch (LinkageError e) {
             return null; // let JUnit report what it cannot load
         }
-        return "no tests";
+    }
+
+    /** Whether JUnit 4 runs {@code c}: {@code @RunWith}, JUnit 3 TestCase/suite(), {@code @org.junit.Test}. */
+    static boolean junit4(Class<?> c) {
+        if (c.isAnnotationPresent(RunWith.class)) return true;
+        if (junit.framework.Test.class.isAssignableFrom(c)) return true; // JUnit 3 TestCase / TestSuite
+        try {
+            Method suite = c.getMethod("suite");
+            if (Modifier.isStatic(suite.getModifiers())) return true;
+        } catch (NoSuchMethodException | LinkageError ignored) {
+            // no suite() method
+        }
+        for (Class<?> k = c; k != null && k != Object.class; k = k.getSuperclass())
+            for (Method x : k.getDeclaredMethods()) if (x.isAnnotationPresent(org.junit.Test.class)) return true;
+        return false;
+    }
+
+    /** Whether {@code c} goes through the JUnit Platform: Jupiter tests and nothing JUnit 4 would run. */
+    static boolean onJupiter(Class<?> c) {
+        try {
+            return !junit4(c) && jupiter(c, new HashSet<>());
+        } catch (LinkageError e) {
+            return false;
+        }
+    }
+
+    /** Jupiter's testable annotations (each of the others is meta-annotated with one of these, as may be a
+     * project's own composed annotation). */
+    static final Set<String> TESTABLE = Set.of("org.junit.jupiter.api.Test", "org.junit.jupiter.api.TestFactory",
+            "org.junit.jupiter.api.TestTemplate", "org.junit.jupiter.api.RepeatedTest",
+            "org.junit.jupiter.params.ParameterizedTest", "org.junit.platform.commons.annotation.Testable");
+
+    static boolean testable(AnnotatedElement e, Set<Class<?>> seen) {
+        for (Annotation a : e.getAnnotations()) {
+            Class<?> type = a.annotationType();
+            if (TESTABLE.contains(type.getName())) return true;
+            if (!type.getName().startsWith("java.lang.") && seen.add(type) && testable(type, seen)) return true;
+        }
+        return false;
+    }
+
+    /** Whether {@code c} has Jupiter test methods (declared, inherited, interface defaults) or {@code @Nested}
+     * classes that do. */
+    static boolean jupiter(Class<?> c, Set<Class<?>> seen) {
+        List<Class<?>> types = new ArrayList<>();
+        for (Class<?> k = c; k != null && k != Object.class; k = k.getSuperclass()) {
+            types.add(k);
+            types.addAll(List.of(k.getInterfaces()));
+        }
+        for (Class<?> k : types)
+            for (Method x : k.getDeclaredMethods()) if (testable(x, seen)) return true;
+        for (Class<?> n : c.getDeclaredClasses()) {
+            boolean nested = false;
+            for (Annotation a : n.getAnnotations())
+                nested |= a.annotationType().getName().equals("org.junit.jupiter.api.Nested");
+            if (nested && !Modifier.isStatic(n.getModifiers()) && jupiter(n, seen)) return true;
+        }
+        return false;
     }
 
     /** JUnitCore's TextListener report, plus the REPAIRCHAT-TIMEOUT and REPAIRCHAT-RESULT lines. */
