@@ -29,6 +29,10 @@ Reference and expected code (mechanical, never by repairchat's extractor):
     method (its parser kept only prose, or the model answered without the method) there is nothing to apply:
     ``expected`` is None (the extractor should abstain), and ``reference.note`` says why. Rows where the study's
     parser extracted nothing at all have no reference and are left out (the build prints how many).
+    The study's parser applied ``.strip()`` to its code: when that code starts with the declaration, the first
+    line gets back the indentation of the closing brace's line before dedenting. It also deleted every
+    ``Fix: `` (``.replace('Fix: ', '')``), in comments too: ``exact`` recovery misses those comment-only
+    differences, token-level recovery (comments dropped) does not.
   * ``reference`` keeps the study's extracted code, the column it came from and ``validated`` (the study's
     ``Correct Response``: true, false, or null when its sheet has no verdict for the row).
 Rows whose derived label was corrected by reading the reply are listed in OVERRIDES with the reason.
@@ -159,8 +163,17 @@ def expected_from(code: str, name: str, params: tuple[str, ...]) -> tuple[str | 
         hits = [s for s in spans if test(s)]
         if hits:
             hits.sort(key=lambda s: (s.depth, s.start_byte))
-            return _member(src, hits[0]), "target method of the study's extracted code"
+            return _undo_strip(src, hits[0]), "target method of the study's extracted code"
     return None, f"the study's code holds {name} with other parameters only"
+
+
+def _undo_strip(src: str, span: java.MethodSpan) -> str:
+    """The member's text (``_member``), undoing the study parser's ``strip()``: when the code starts with the
+    declaration, its first line lost the indentation the closing brace's line still has."""
+    if span.start_byte != 0 or span.end_line == span.start_line:
+        return _member(src, span)
+    last = src.split("\n")[span.end_line - 1]
+    return _dedent(last[: len(last) - len(last.lstrip())] + span.text)
 
 
 def prompt_program(prompt: str) -> str:
