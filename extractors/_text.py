@@ -122,9 +122,13 @@ def _unindent(body: str, ind: int) -> str:
 
 
 def _strip_indent(line: str, n: int) -> str:
-    i = 0
-    while i < len(line) and line[i] in " \t" and _width(line[: i + 1]) <= n:
-        i += 1
+    """``line`` without up to ``n`` columns of leading blanks (a tab reaches the next multiple of 4)."""
+    i = col = 0
+    while i < len(line) and line[i] in " \t":
+        nxt = col + 1 if line[i] == " " else (col // 4 + 1) * 4
+        if nxt > n:
+            break
+        col, i = nxt, i + 1
     return line[i:]
 
 

@@ -48,7 +48,6 @@ class _Cand:
     pos: int
     reason: str
     clean: bool
-    placeholder: bool
     complete: bool = True
     params: tuple[str, ...] | None = None
     depth: int = 1
@@ -149,7 +148,7 @@ def _candidates(block: Block, name: str | None) -> list[_Cand]:
             if not tree_has_class:
                 code = _with_helpers(s, code, src, spans, name)
             out.append(_Cand(code, s.name, s.arity, block.start + max(0, a - off),
-                             "class-member" if tree_has_class else reason, True, is_placeholder(code),
+                             "class-member" if tree_has_class else reason, True,
                              params=s.params, depth=s.depth))
         if out or spans or tree_has_class:
             return out
@@ -158,14 +157,14 @@ def _candidates(block: Block, name: str | None) -> list[_Cand]:
     for sc in scan_methods(text, name) or (scan_methods(text, None) if name else []):
         code = dedent(sc.text)
         if not sc.complete:
-            out.append(_Cand(code, name or "", -1, block.start + sc.start, "truncated", False, False, False))
+            out.append(_Cand(code, name or "", -1, block.start + sc.start, "truncated", False, False))
             continue
         clean = _clean_member(code)
         spans = _top_level(java.methods(_WRAP + code + "\n}"))
         if not spans:
             continue
         s = spans[0]
-        out.append(_Cand(code, s.name, s.arity, block.start + sc.start, reason, clean, is_placeholder(code),
+        out.append(_Cand(code, s.name, s.arity, block.start + sc.start, reason, clean,
                          params=s.params, depth=s.depth))
     return out
 
@@ -220,9 +219,20 @@ def _tier(c: _Cand, name: str | None, arity: int | None, params: tuple[str, ...]
     return 0
 
 
+_COMMENT_OR_LITERAL = re.compile(r'//[^\n]*|/\*.*?\*/|"(?:\\.|[^"\\\n])*"|\'(?:\\.|[^\'\\\n])*\'', re.S)
+
+
+def _echo_key(code: str) -> str:
+    """What tells an echoed copy of the buggy method from a changed one: the text without comments and
+    whitespace (string and char literals kept whole). A regex pass, not a parse: long replies hold many copies
+    and a tree-sitter token walk per copy was the largest cost per KB."""
+    kept = _COMMENT_OR_LITERAL.sub(lambda m: "" if m.group(0)[0] == "/" else m.group(0), code)
+    return "".join(kept.split())
+
+
 def _choose(cands: list[_Cand], name: str | None, arity: int | None, params: tuple[str, ...] | None,
             original: str | None, pick: str) -> Extraction:
-    norm_orig = java.normalize(original) if original else None
+    norm_orig = _echo_key(original) if original else None
     if name is not None:
         named = [c for c in cands if c.name == name or rename_key(c.name) == rename_key(name)]
         if any(c.depth == 1 for c in named):
@@ -237,16 +247,22 @@ def _choose(cands: list[_Cand], name: str | None, arity: int | None, params: tup
     if not complete:
         return Extraction(None, "none", "truncated")
     order = 1 if pick == "last" else -1
+    marks: dict[int, bool] = {}
+
+    def elided(c: _Cand) -> bool:  # is_placeholder only for the candidates in the running (its regex is costly)
+        if id(c) not in marks:
+            marks[id(c)] = is_placeholder(c.code)
+        return marks[id(c)]
 
     def key(c: _Cand):
-        return (tiers[id(c)], not c.placeholder, c.clean,
-                norm_orig is None or java.normalize(c.code) != norm_orig, order * c.pos)
+        return (tiers[id(c)], not elided(c), c.clean,
+                norm_orig is None or _echo_key(c.code) != norm_orig, order * c.pos)
 
     best = max(complete, key=key)
-    if best.placeholder:
+    if elided(best):
         return Extraction(None, "none", "placeholder")
     if any(not c.complete and c.pos > best.pos for c in pool) and (
-            norm_orig is None or java.normalize(best.code) == norm_orig or not best.clean):
+            norm_orig is None or _echo_key(best.code) == norm_orig or not best.clean):
         return Extraction(None, "none", "truncated")
     if not best.clean:
         return Extraction(best.code, "method", "syntax-error")
