@@ -74,9 +74,13 @@ _PLACEHOLDER = re.compile(
 _WRAP = "class _X {\n"
 
 
+_MARKS = ("//", "/*", "*/", "#", "...", "\u2026")
+
+
 def is_placeholder(code: str) -> bool:
     """True when the code elides part of itself (``// ...``, ``/* rest unchanged */``): it cannot be applied."""
-    return bool(_PLACEHOLDER.search(code))
+    marked = [ln for ln in code.split("\n") if any(m in ln for m in _MARKS)]  # every alternative needs one
+    return bool(marked) and bool(_PLACEHOLDER.search("\n".join(marked)))
 
 
 def _clean_member(code: str) -> bool:

@@ -9,12 +9,18 @@ Source (each row names repo, branch, path, commit, row and licence):
     branch ``Gemini``), autumn 2024. Each response CSV holds per QuixBugs program the prompt, the model's full
     response and the code the study extracted from it with its own parser and then compiled and tested
     (``Proposed Code Fix`` / ``Fixed Code`` / ``fixed code``); the study's analysis sheets add whether that code
-    passed (``Correct Response``, TRUE/FALSE). Prompt styles:
+    passed (``Correct Response``, TRUE/FALSE). The same study's EvalGPTFix runs (AtCoder Java submissions copied
+    from iSEngLab/EvalGPTFix; gpt-4o with the JSON template and with "Reason/Fix", Gemini 1.5 Pro with the JSON
+    template; verdicts from ``Tests/EvalGPTFix_GPT/*/Results/analysis_results_*.csv``) are read the same way; the
+    target there is the method holding the line the dataset marks ``//bug``. Prompt styles:
       - ``apr-zero-shot`` / ``apr-one-shot``: the buggy class and its bug line ("Line of Code with bug: ..."),
         one-shot adds the program's description; asks for "Reason: ... Fix: <entire corrected code>";
       - ``unguided-json`` (gpt-4o): the buggy class, asks for a JSON object whose "Fixed Code" holds a ```java
         block (fences inside JSON);
       - ``fl-apr-json`` (Gemini 1.5 Pro): fault localisation and repair in one JSON answer (indented fences);
+      - ``fault-localisation-only`` (abstention rows): the prompt asks where the bug is "without providing a fix"
+        (gpt-4o answers in JSON, Gemini 1.5 Pro in "Line Number/Line of Code/Reason"); replies that write a fix
+        anyway are left out;
       - ``python-apr`` (abstention rows): the same study's *Python* QuixBugs replies, scored against the Java
         program's method: a Python answer holds nothing to apply to Java, so the expected result is no code.
 
@@ -81,6 +87,10 @@ SOURCES = [
     (_GEM, "Responses/QuixBugs_Gemini/FL_APR_Combined/FL_APR_Combined_Gemini_1.5_Pro_Java.csv", "gemini-1.5-pro",
      "fl-apr-json", "fixed code", None),
     (_GPT, "Responses/QuixBugs_GPT/APR/APR_zero_shot_ChatGPT_4o_Python.csv", "gpt-4o", "python-apr", None, None),
+    (_GPT, "Responses/QuixBugs_GPT/FL/zero_shot_ChatGPT_4o_Java.csv", "gpt-4o", "fault-localisation-only", None,
+     None),
+    ("main", "Responses/Gemini_QuixBugs/zero_shot_Gemini_1.5_QuixBugs_Java.csv", "gemini-1.5-pro",
+     "fault-localisation-only", None, None),
     (_GEM, "Responses/QuixBugs_Gemini/APR/APR_zero_shot_Gemini_1.5_Flash_Python.csv", "gemini-1.5-flash",
      "python-apr", None, None),
 ]
@@ -194,8 +204,13 @@ def _row(rid: str, branch: str, path: str, commit: str, i: int, model: str, styl
          t: java.MethodSpan, reply: str, col: str | None, code: str, validated: bool | None) -> dict | None:
     if style == "python-apr":
         exp, why = None, "a Python answer holds no Java method to apply"
+    elif style == "fault-localisation-only":
+        exp, why = None, "the prompt asks only where the bug is, without a fix: nothing to apply"
+        if re.search(r"(?<![\w$.])" + re.escape(t.name) + r"\s*\([^)]*\)\s*(throws[^{;]*)?\{", reply):
+            LEFT_OUT.append(rid + ": the model wrote a fix anyway, no reference says which")
+            return None
     elif not code.strip():
-        LEFT_OUT.append(rid)  # the study's parser found nothing: no reference
+        LEFT_OUT.append(rid + ": the study's parser extracted no code, no reference")
         return None
     else:
         exp, why = expected_from(code, t.name, t.params)
@@ -242,23 +257,27 @@ def quixbugs(mirror: Path) -> list[dict]:
 
 # EvalGPTFix (AtCoder Java submissions, iSEngLab/EvalGPTFix, as the study copied them): gpt-4o, two prompts
 EVAL_SOURCES = [
-    ("Responses/EvalGPTFix_GPT/ChatGPT_4o_EvalGPTFix.csv", "unguided-json",
+    (_GPT, "Responses/EvalGPTFix_GPT/ChatGPT_4o_EvalGPTFix.csv", "gpt-4o", "unguided-json", "Fixed Code",
      "Tests/EvalGPTFix_GPT/Unguided/Results/analysis_results_GPT.csv"),
-    ("Responses/EvalGPTFix_GPT/ChatGPT_4o_EvalGPTFix_Guided.csv", "guided-reason-fix",
+    (_GPT, "Responses/EvalGPTFix_GPT/ChatGPT_4o_EvalGPTFix_Guided.csv", "gpt-4o", "guided-reason-fix", "Fixed Code",
      "Tests/EvalGPTFix_GPT/Guided/GPT_Guided/Results/analysis_results_GPT_Guided.csv"),
+    (_GEM, "Responses/EvalGPTFix_Gemini/40Samples_Gemini_1.5_Pro_EvalGPTFix.csv", "gemini-1.5-pro", "fl-apr-json",
+     "fixed code", None),
+    ("main", "Responses/Gemini_EvalGPTFix/zero_shot_Gemini1.5_EvalGPTFix.csv", "gemini-1.5-pro",
+     "fault-localisation-only", None, None),
 ]
 
 
 def evalgptfix(mirror: Path) -> list[dict]:
     """The target is the method holding the line the dataset marks ``//bug`` (column ``buggy_code with
     identiifier``); ``original`` is that method in ``buggy_code``."""
-    commit = git(mirror, "rev-parse", _GPT).decode().strip()
     progs = {r["file_name"].strip(): r for r in read_csv(mirror, _GPT, "EvalGPTFix_Extracted/ExtractedEvalGPTFix.csv")}
     rows = []
-    for path, style, analysis in EVAL_SOURCES:
+    for branch, path, model, style, col, analysis in EVAL_SOURCES:
+        commit = git(mirror, "rev-parse", branch).decode().strip()
         ok = {r["Filename"].replace("_test_results.txt", "").strip(): r["IsTrue"].strip() == "True"
-              for r in read_csv(mirror, _GPT, analysis)}
-        for i, r in enumerate(read_csv(mirror, _GPT, path)):
+              for r in (read_csv(mirror, branch, analysis) if analysis else [])}
+        for i, r in enumerate(read_csv(mirror, branch, path)):
             fname = (r.get("File Name") or "").strip()
             prog = progs.get(fname)
             if prog is None:
@@ -268,9 +287,9 @@ def evalgptfix(mirror: Path) -> list[dict]:
             t = target(prog["buggy_code"], bug_line, "main") if bug_line else None
             if t is None:
                 continue
-            row = _row(f"bb:{_GPT}/{Path(path).stem}#{i}", _GPT, path, commit, i, "gpt-4o", style,
-                       f"EvalGPTFix/{fname}", bug_line, t, r.get("Full Response") or "", "Fixed Code",
-                       r.get("Fixed Code") or "", ok.get(fname))
+            row = _row(f"bb:{branch}/{Path(path).stem}#{i}", branch, path, commit, i, model, style,
+                       f"EvalGPTFix/{fname}", bug_line, t, r.get("Full Response") or "", col,
+                       (r.get(col) or "") if col else "", ok.get(fname))
             if row:
                 rows.append(row)
     return rows
@@ -284,7 +303,7 @@ def main(argv: list[str]) -> int:
         for r in rows:
             f.write(json.dumps(r, ensure_ascii=False) + "\n")
     print(f"{len(rows)} rows, {sum(r['expected'] is not None for r in rows)} with code -> {OUT}; "
-          f"{len(LEFT_OUT)} left out (the study extracted no code, so no reference)")
+          f"{len(LEFT_OUT)} left out:", *LEFT_OUT, sep="\n  ")
     return 0
 
 
