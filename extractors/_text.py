@@ -82,6 +82,35 @@ def fenced_blocks(text: str) -> tuple[list[Block], list[tuple[int, int]]]:
     return blocks, spans
 
 
+_NESTED_OPEN = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})[ \t]*(?P<info>[A-Za-z][^\n`]*)$", re.M)
+
+
+def nested_fences(block: Block) -> list[Block]:
+    """Fences a model nested inside another fenced block: an answer template in ```json (or ```markdown) whose
+    string value holds a ```java block. CommonMark ends the outer block at the inner block's closer, so the inner
+    opener needs an info string to be told from a closer; the inner block ends at a line holding the same fence
+    run followed by nothing but JSON punctuation (```, or ```;), else at the end of the outer block."""
+    out = []
+    pos = 0
+    while True:
+        m = _NESTED_OPEN.search(block.text, pos)
+        if not m:
+            break
+        fence = m.group("fence")
+        close = re.compile(r"^[ \t]*" + re.escape(fence[0]) + "{" + str(len(fence)) + r",}[ \t]*[,;:\]}]*[ \t]*$",
+                           re.M)
+        body_start = min(m.end() + 1, len(block.text))
+        c = close.search(block.text, body_start)
+        end = c.start() if c else len(block.text)
+        ind = _width(m.group("indent"))
+        body = block.text[body_start:end]
+        if ind:
+            body = "\n".join(_strip_indent(ln, ind) for ln in body.split("\n"))
+        out.append(Block(body, block.start + body_start, m.group("info").strip().lower(), c is not None))
+        pos = c.end() if c else len(block.text)
+    return out
+
+
 def _strip_indent(line: str, n: int) -> str:
     i = 0
     while i < len(line) and line[i] in " \t" and _width(line[: i + 1]) <= n:

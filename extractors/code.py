@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 from extractors import java
 from extractors._text import (Block, apply_hunks, apply_search_replace, clean_reply, dedent, diff_hunks,
-                              fenced_blocks, inline_code, looks_like_diff, member_text, outside, scan_methods,
+                              fenced_blocks, inline_code, looks_like_diff, member_text, nested_fences, outside, scan_methods,
                               search_replace_blocks)
 
 __all__ = ["Extraction", "extract_method", "extract_chunk", "is_placeholder"]
@@ -255,6 +255,8 @@ def _choose(cands: list[_Cand], name: str | None, arity: int | None, params: tup
 
 def _blocks(text: str) -> tuple[list[Block], list[Block]]:
     fenced, spans = fenced_blocks(text)
+    # a ```java block nested in a non-Java one (a JSON answer template) is a block of its own
+    fenced = [x for b in fenced for x in ([b] + (nested_fences(b) if not java_fence(b.lang) else []))]
     loose = outside(text, spans)
     inline = [b for lb in loose for b in inline_code(lb)]
     return fenced, inline + loose  # inline first: same code at the same offset keeps the 'inline' reason

@@ -201,3 +201,20 @@ def test_check_and_validate_commands(checked, tmp_path, capsys):
     assert [(r["outcome"], r["cached"]) for r in rows] == [("plausible", False), ("plausible", True)]
     assert "token-equal" in capsys.readouterr().out
     assert list(scratch.iterdir()) == []  # the warm validator's folders are removed
+
+
+def test_the_fixed_version_runs_what_candidates_run(tmp_path):
+    """A broken test in a class that never reaches the buggy class never judges a candidate (selection), so the
+    pre-flight's fixed run skips it; with --all-tests it runs and is recorded as broken."""
+    root = tmp_path / "EnvDependent-1"
+    shutil.copytree(BUGS["EnvDependent-1"].root, root)
+    (root / "src/test/java/p/HomeEnvTest.java").write_text(
+        "package p;\n\nimport org.junit.Test;\n\npublic class HomeEnvTest {\n    @Test\n    public void needsHome() {\n"
+        "        org.junit.Assert.assertNotNull(System.getenv(\"REPAIRCHAT_TEST_FLAG_NEVER_SET\"));\n    }\n}\n")
+    bug = replace(BUGS["EnvDependent-1"], root=root)
+    selected = check(bug, CONFIG)
+    everything = check(bug, replace(CONFIG, all_tests=True))
+    assert selected.ok and everything.ok
+    assert "p.HomeEnvTest" in selected.test_classes and "p.HomeEnvTest" not in (selected.selected or ())
+    assert set(selected.broken) == {"p.FlagsEnvTest::fromTheEnvironment"}
+    assert set(everything.broken) == {"p.FlagsEnvTest::fromTheEnvironment", "p.HomeEnvTest::needsHome"}
