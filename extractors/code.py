@@ -4,8 +4,9 @@
   1. SEARCH/REPLACE blocks applied to ``original`` (reason ``search-replace``)
   2. unified diffs applied to ``original`` (reason ``diff``)
   3. method candidates from fenced blocks (CommonMark fences, see ``_text.fenced_blocks``; a fence whose info
-     string names another language, e.g. ``python`` or ``kotlin``, is never read as Java), inline code and
-     unfenced text, parsed with tree-sitter, then chosen by signature against the buggy method:
+     string names another language, e.g. ``python`` or ``kotlin``, is never read as Java, but a ```java block
+     nested in it, as in a ```json answer template, is a block of its own: ``_text.nested_fences``), inline code
+     and unfenced text, parsed with tree-sitter, then chosen by signature against the buggy method:
        a. same name and parameter types (types compared with generics and package names erased);
        b. same name and arity;
        c. the rename rule: a name equal to the target's once underscores are dropped and case is ignored
@@ -13,9 +14,10 @@
           are unknown).
      Methods of nested or inner classes count only when no member of a top-level type carries the name.
      A same-name method with another arity is not taken (reason ``signature-mismatch``).
-     Within the best tier: not a placeholder, parses cleanly, differs from ``original`` (so an echoed prompt
-     is skipped), then the FIRST in the reply (``pick="first"``, the default: prompts that ask for several
-     ranked answers get the most likely one) or the last (``pick="last"``).
+     Within the best tier: not a placeholder, parses cleanly, differs from ``original`` once comments and
+     whitespace are dropped (so an echoed prompt is skipped), then the FIRST in the reply (``pick="first"``,
+     the default: prompts that ask for several ranked answers get the most likely one) or the last
+     (``pick="last"``).
   4. abstain with the reason: ``placeholder`` | ``truncated`` | ``no-match`` | ``signature-mismatch`` |
      ``non-java`` | ``prose`` | ``empty``
 """
@@ -27,8 +29,8 @@ from dataclasses import dataclass
 
 from extractors import java
 from extractors._text import (Block, apply_hunks, apply_search_replace, clean_reply, dedent, diff_hunks,
-                              fenced_blocks, inline_code, looks_like_diff, member_text, nested_fences, outside, scan_methods,
-                              search_replace_blocks)
+                              fenced_blocks, inline_code, looks_like_diff, member_text, nested_fences, outside,
+                              scan_methods, search_replace_blocks)
 
 __all__ = ["Extraction", "extract_method", "extract_chunk", "is_placeholder"]
 
