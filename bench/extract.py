@@ -49,7 +49,7 @@ def target_part(code: str, expected: str) -> str:
     wrap = "class _X {\n%s\n}"
     want = [s for s in java.methods(wrap % expected) if s.depth == 1]
     got = [s for s in java.methods(wrap % code) if s.depth == 1]
-    if len(got) < 2 or not want:
+    if len(got) < 2 or len(want) != 1:  # the expected code carries the helpers too: compare it whole
         return code
     same = [s for s in got if (s.name, s.params) == (want[0].name, want[0].params)]
     return same[0].text if same else code
