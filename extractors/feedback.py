@@ -134,8 +134,14 @@ def _compile_entries(errors: list[CompileError], ctx: FeedbackContext) -> list[s
         key = (e.message.split("\n")[0], "\n".join(e.message.split("\n")[1:2]))
         groups.setdefault(key, []).append(e)
     entries = []
+    name = re.match(r"^[^(=]*?(\w+)\s*\(", ctx.method_lines[0]) if ctx.method_lines else None
     for same in groups.values():
-        entries.append(_render_compile(same[0], ctx, same[1:]))
+        text = _render_compile(same[0], ctx, same[1:])
+        # a changed signature breaks the callers elsewhere (a test calling it 79 times): say that is the cause
+        if name and not ctx.in_method(same[0].file, same[0].line) \
+                and re.match(rf"^(method|constructor) {re.escape(name.group(1))}\b", same[0].message):
+            text += f"\n  (these call the method you are fixing: keep the parameters of {name.group(1)})"
+        entries.append(text)
     return entries  # groups keep the rank order of their first error (dicts keep insertion order)
 
 

@@ -52,6 +52,19 @@ def test_compile_errors_name_their_files(bug, runs):
     text = render_feedback(runs["signature"].failures, feedback_context(bug))
     assert text.startswith("The code does not compile:\nRangeSum.java line 20 (outside the method): method sum")
     assert "RangeSumTest.java line 11" in text and "more like it" in text
+    assert "(these call the method you are fixing: keep the parameters of sum)" in text
+
+
+def test_callers_of_a_changed_signature_grouped_with_their_cause():
+    """A Lang-like cascade: a new parameter breaks 79 calls in the test file (seen on Lang-1's createNumber)."""
+    errs = [CompileError("/w/test/p/ATest.java", 100 + 3 * i, 20, "method f in class A cannot be applied to given "
+                         "types;\nrequired: int,boolean\nfound:    int\nreason: actual and formal argument lists "
+                         "differ in length", f"        assertEquals({i}, A.f({i}));") for i in range(79)]
+    text = render_feedback(errs, CTX)
+    assert text.count("cannot be applied") == 1 and "(and 78 more like it: ATest.java line 103," in text
+    assert text.endswith("(these call the method you are fixing: keep the parameters of f)")
+    other = [CompileError("/w/test/p/ATest.java", 5, 1, "method g in class A cannot be applied to given types;")]
+    assert "fixing" not in render_feedback(other, CTX)  # another method's callers: no such note
 
 
 def test_prompts_use_the_shared_rendering(bug, runs):
