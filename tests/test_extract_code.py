@@ -213,6 +213,8 @@ def test_real_repair_corpus():
     ("bb:ChatGPT/ChatGPT_4o_Java#3", "class-member"),
     # the nested fence indented with the JSON, info string "Java"
     ("bb:Gemini/FL_APR_Combined_Gemini_1.5_Pro_Java#10", "class-member"),
+    # the nested opener follows the JSON key on the same line: "Fixed Code": ```java
+    ("bb:ChatGPT/ChatGPT_4o_EvalGPTFix#67", "class-member"),
 ])
 def test_real_reply_rows(rid, reason):
     r = REPAIR_ROWS[rid]
@@ -221,9 +223,19 @@ def test_real_reply_rows(rid, reason):
     assert java.normalize(got.code) == java.normalize(r["expected"])
 
 
+def test_real_reply_nested_fence_keeps_nesting():
+    """A nested ```java opener indented deeper than the code under it (gpt-4o, EvalGPTFix): stripping the opener's
+    indentation from every line flattened the method; the code keeps its own layout."""
+    r = REPAIR_ROWS["bb:ChatGPT/ChatGPT_4o_EvalGPTFix#27"]
+    got = extract_method(r["reply"], r["name"], r["arity"], original=r["original"], params=tuple(r["params"]))
+    assert got.code == r["expected"], got.code
+
+
 @pytest.mark.parametrize("text,bodies", [
     ('```json\n{"Fixed Code":\n```java\nint x;\n```,\n"Reason": "r"}\n```', ['int x;']),
     ('```json\n{"Fixed Code":\n    ```Java\n    int x;\n    ```\n}\n```', ['int x;']),
+    # the opener after the JSON key on its line
+    ('```json\n{"Fixed Code": ```java\nint x;\n```,\n}\n```', ['int x;']),
     ('```json\n{"a": 1}\n```', []),
 ])
 def test_nested_fences(text, bodies):

@@ -9,12 +9,18 @@ Source (each row names repo, branch, path, commit, row and licence):
     branch ``Gemini``), autumn 2024. Each response CSV holds per QuixBugs program the prompt, the model's full
     response and the code the study extracted from it with its own parser and then compiled and tested
     (``Proposed Code Fix`` / ``Fixed Code`` / ``fixed code``); the study's analysis sheets add whether that code
-    passed (``Correct Response``, TRUE/FALSE). Prompt styles:
+    passed (``Correct Response``, TRUE/FALSE). The same study's EvalGPTFix runs (AtCoder Java submissions copied
+    from iSEngLab/EvalGPTFix; gpt-4o with the JSON template and with "Reason/Fix", Gemini 1.5 Pro with the JSON
+    template; verdicts from ``Tests/EvalGPTFix_GPT/*/Results/analysis_results_*.csv``) are read the same way; the
+    target there is the method holding the line the dataset marks ``//bug``. Prompt styles:
       - ``apr-zero-shot`` / ``apr-one-shot``: the buggy class and its bug line ("Line of Code with bug: ..."),
         one-shot adds the program's description; asks for "Reason: ... Fix: <entire corrected code>";
       - ``unguided-json`` (gpt-4o): the buggy class, asks for a JSON object whose "Fixed Code" holds a ```java
         block (fences inside JSON);
       - ``fl-apr-json`` (Gemini 1.5 Pro): fault localisation and repair in one JSON answer (indented fences);
+      - ``fault-localisation-only`` (abstention rows): the prompt asks where the bug is "without providing a fix"
+        (gpt-4o answers in JSON, Gemini 1.5 Pro in "Line Number/Line of Code/Reason"); replies that write a fix
+        anyway are left out;
       - ``python-apr`` (abstention rows): the same study's *Python* QuixBugs replies, scored against the Java
         program's method: a Python answer holds nothing to apply to Java, so the expected result is no code.
 
@@ -45,6 +51,7 @@ import json
 import re
 import subprocess
 import sys
+import textwrap
 import zipfile
 from pathlib import Path
 from xml.etree import ElementTree
@@ -54,7 +61,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from extractors import java  # noqa: E402
-from build_real import _dedent, _member  # noqa: E402  (one labelling helper for both corpora)
+from build_real import _dedent  # noqa: E402
 
 OUT = Path(__file__).with_name("repair.jsonl")
 BB = "MRaeesD/Bug-Busters"
@@ -80,6 +87,10 @@ SOURCES = [
     (_GEM, "Responses/QuixBugs_Gemini/FL_APR_Combined/FL_APR_Combined_Gemini_1.5_Pro_Java.csv", "gemini-1.5-pro",
      "fl-apr-json", "fixed code", None),
     (_GPT, "Responses/QuixBugs_GPT/APR/APR_zero_shot_ChatGPT_4o_Python.csv", "gpt-4o", "python-apr", None, None),
+    (_GPT, "Responses/QuixBugs_GPT/FL/zero_shot_ChatGPT_4o_Java.csv", "gpt-4o", "fault-localisation-only", None,
+     None),
+    ("main", "Responses/Gemini_QuixBugs/zero_shot_Gemini_1.5_QuixBugs_Java.csv", "gemini-1.5-pro",
+     "fault-localisation-only", None, None),
     (_GEM, "Responses/QuixBugs_Gemini/APR/APR_zero_shot_Gemini_1.5_Flash_Python.csv", "gemini-1.5-flash",
      "python-apr", None, None),
 ]
@@ -168,12 +179,18 @@ def expected_from(code: str, name: str, params: tuple[str, ...]) -> tuple[str | 
 
 
 def _undo_strip(src: str, span: java.MethodSpan) -> str:
-    """The member's text (``_member``), undoing the study parser's ``strip()``: when the code starts with the
-    declaration, its first line lost the indentation the closing brace's line still has."""
-    if span.start_byte != 0 or span.end_line == span.start_line:
-        return _member(src, span)
-    last = src.split("\n")[span.end_line - 1]
-    return _dedent(last[: len(last) - len(last.lstrip())] + span.text)
+    """The member from the start of its first line (modifiers a broken parse left outside the node included),
+    dedented as a whole (tabs kept, trailing spaces dropped), undoing the study parser's ``strip()``: when the
+    code starts with the declaration, its first line lost the indentation the closing brace's line still has."""
+    data = java.utf8(src)
+    start = len(data[:span.start_byte].decode("utf-8", "replace"))
+    end = len(data[:span.end_byte].decode("utf-8", "replace"))
+    line_start = src.rfind("\n", 0, start) + 1
+    text = src[line_start:end]
+    if line_start == 0 and not text[:1].isspace() and "\n" in text:
+        last = text.rsplit("\n", 1)[1]
+        text = last[: len(last) - len(last.lstrip())] + text
+    return textwrap.dedent("\n".join(ln.rstrip() for ln in text.split("\n"))).strip("\n")
 
 
 def prompt_program(prompt: str) -> str:
@@ -183,11 +200,38 @@ def prompt_program(prompt: str) -> str:
     return re.split(r"\nLine of Code with bug:|\nThe code is expected to function as follows:", body)[0].strip()
 
 
-def bug_busters(mirror: Path) -> list[dict]:
-    bug_lines = {r["Filename"].strip(): r["Expected Line with Bug"].strip()
-                 for r in read_csv(mirror, _GPT, "QuixBugs_Extracted/ExtractedJavaQuixBugs-APR.csv")}
-    programs = {r["Filename"].strip(): r["Code"] for r in
-                read_csv(mirror, _GPT, "QuixBugs_Extracted/ExtractedJavaQuixBugs-APR.csv")}
+def _row(rid: str, branch: str, path: str, commit: str, i: int, model: str, style: str, bug: str, bug_line: str,
+         t: java.MethodSpan, reply: str, col: str | None, code: str, validated: bool | None) -> dict | None:
+    if style == "python-apr":
+        exp, why = None, "a Python answer holds no Java method to apply"
+    elif style == "fault-localisation-only":
+        exp, why = None, "the prompt asks only where the bug is, without a fix: nothing to apply"
+        if re.search(r"(?<![\w$.])" + re.escape(t.name) + r"\s*\([^)]*\)\s*(throws[^{;]*)?\{", reply):
+            LEFT_OUT.append(rid + ": the model wrote a fix anyway, no reference says which")
+            return None
+    elif not code.strip():
+        LEFT_OUT.append(rid + ": the study's parser extracted no code, no reference")
+        return None
+    else:
+        exp, why = expected_from(code, t.name, t.params)
+    if rid in OVERRIDES:
+        exp, why = OVERRIDES[rid]
+    return {
+        "id": rid, "source": {"repo": BB, "branch": branch, "path": path, "commit": commit, "row": i,
+                              "licence": LICENCE[BB]},
+        "model": model, "prompt_style": style, "bug": bug, "bug_line": bug_line,
+        "name": t.name, "params": list(t.params), "arity": t.arity, "original": _dedent(t.text),
+        "reply": reply, "expected": exp, "kind": "method",
+        "reference": {"kind": "study's extracted code" if col else "none (abstention row)",
+                      "column": col, "validated": validated, "note": why,
+                      **({"code": code} if col and exp is None else {})},
+    }
+
+
+def quixbugs(mirror: Path) -> list[dict]:
+    extracted = read_csv(mirror, _GPT, "QuixBugs_Extracted/ExtractedJavaQuixBugs-APR.csv")
+    bug_lines = {r["Filename"].strip(): r["Expected Line with Bug"].strip() for r in extracted}
+    programs = {r["Filename"].strip(): r["Code"] for r in extracted}
     rows = []
     for branch, path, model, style, col, analysis in SOURCES:
         commit = git(mirror, "rev-parse", branch).decode().strip()
@@ -203,41 +247,63 @@ def bug_busters(mirror: Path) -> list[dict]:
             t = target(program, bug_lines[jname], stem) or target(programs[jname], bug_lines[jname], stem)
             if t is None:
                 continue
-            if t.text not in program:
-                program = programs[jname]
-            reply = r.get("Full Response") or ""
-            code = (r.get(col) or "") if col else ""
-            if style == "python-apr":
-                exp, why = None, "a Python answer holds no Java method to apply"
-            elif not code.strip():
-                LEFT_OUT.append(f"{branch}/{Path(path).stem}#{i}")  # the study's parser found nothing: no reference
+            row = _row(f"bb:{branch}/{Path(path).stem}#{i}", branch, path, commit, i, model, style,
+                       f"QuixBugs/{jname}", bug_lines[jname], t, r.get("Full Response") or "", col,
+                       (r.get(col) or "") if col else "", ok.get(fname))
+            if row:
+                rows.append(row)
+    return rows
+
+
+# EvalGPTFix (AtCoder Java submissions, iSEngLab/EvalGPTFix, as the study copied them): gpt-4o, two prompts
+EVAL_SOURCES = [
+    (_GPT, "Responses/EvalGPTFix_GPT/ChatGPT_4o_EvalGPTFix.csv", "gpt-4o", "unguided-json", "Fixed Code",
+     "Tests/EvalGPTFix_GPT/Unguided/Results/analysis_results_GPT.csv"),
+    (_GPT, "Responses/EvalGPTFix_GPT/ChatGPT_4o_EvalGPTFix_Guided.csv", "gpt-4o", "guided-reason-fix", "Fixed Code",
+     "Tests/EvalGPTFix_GPT/Guided/GPT_Guided/Results/analysis_results_GPT_Guided.csv"),
+    (_GEM, "Responses/EvalGPTFix_Gemini/40Samples_Gemini_1.5_Pro_EvalGPTFix.csv", "gemini-1.5-pro", "fl-apr-json",
+     "fixed code", None),
+    ("main", "Responses/Gemini_EvalGPTFix/zero_shot_Gemini1.5_EvalGPTFix.csv", "gemini-1.5-pro",
+     "fault-localisation-only", None, None),
+]
+
+
+def evalgptfix(mirror: Path) -> list[dict]:
+    """The target is the method holding the line the dataset marks ``//bug`` (column ``buggy_code with
+    identiifier``); ``original`` is that method in ``buggy_code``."""
+    progs = {r["file_name"].strip(): r for r in read_csv(mirror, _GPT, "EvalGPTFix_Extracted/ExtractedEvalGPTFix.csv")}
+    rows = []
+    for branch, path, model, style, col, analysis in EVAL_SOURCES:
+        commit = git(mirror, "rev-parse", branch).decode().strip()
+        ok = {r["Filename"].replace("_test_results.txt", "").strip(): r["IsTrue"].strip() == "True"
+              for r in (read_csv(mirror, branch, analysis) if analysis else [])}
+        for i, r in enumerate(read_csv(mirror, branch, path)):
+            fname = (r.get("File Name") or "").strip()
+            prog = progs.get(fname)
+            if prog is None:
                 continue
-            else:
-                exp, why = expected_from(code, t.name, t.params)
-            rid = f"bb:{branch}/{Path(path).stem}#{i}"
-            if rid in OVERRIDES:
-                exp, why = OVERRIDES[rid]
-            rows.append({
-                "id": rid, "source": {"repo": BB, "branch": branch, "path": path, "commit": commit, "row": i,
-                                      "licence": LICENCE[BB]},
-                "model": model, "prompt_style": style, "bug": f"QuixBugs/{jname}", "bug_line": bug_lines[jname],
-                "name": t.name, "params": list(t.params), "arity": t.arity, "original": _dedent(t.text),
-                "reply": reply, "expected": exp, "kind": "method",
-                "reference": {"kind": "study's extracted code" if col else "none (abstention row)",
-                              "column": col, "validated": ok.get(fname.strip()), "note": why,
-                              **({"code": code} if col and exp is None else {})},
-            })
+            marked = [ln for ln in prog["buggy_code with identiifier"].split("\n") if re.search(r"//\s*bug\b", ln)]
+            bug_line = re.sub(r"//\s*bug\b.*$", "", marked[0]).strip() if marked else ""
+            t = target(prog["buggy_code"], bug_line, "main") if bug_line else None
+            if t is None:
+                continue
+            row = _row(f"bb:{branch}/{Path(path).stem}#{i}", branch, path, commit, i, model, style,
+                       f"EvalGPTFix/{fname}", bug_line, t, r.get("Full Response") or "", col,
+                       (r.get(col) or "") if col else "", ok.get(fname))
+            if row:
+                rows.append(row)
     return rows
 
 
 def main(argv: list[str]) -> int:
     mirrors = Path(argv[0] if argv else "/work/.mirror")
-    rows = bug_busters(mirrors / "MRaeesD+Bug-Busters" / "repo")
+    mirror = mirrors / "MRaeesD+Bug-Busters" / "repo"
+    rows = quixbugs(mirror) + evalgptfix(mirror)
     with OUT.open("w", encoding="utf-8") as f:
         for r in rows:
             f.write(json.dumps(r, ensure_ascii=False) + "\n")
     print(f"{len(rows)} rows, {sum(r['expected'] is not None for r in rows)} with code -> {OUT}; "
-          f"{len(LEFT_OUT)} left out (the study extracted no code, so no reference)")
+          f"{len(LEFT_OUT)} left out:", *LEFT_OUT, sep="\n  ")
     return 0
 
 
