@@ -186,7 +186,16 @@ def _statement(lines: Sequence[str], line: int, src: str | None = None, offset: 
         last = body.start_point.row
     if last - first >= _MAX_ROWS:
         return code
-    return " ".join(x.strip() for x in lines[first - offset:last - offset + 1] if x.strip())
+    return _join(lines[first - offset:last - offset + 1])
+
+
+def _join(rows: Sequence[str]) -> str:
+    """Source rows as one line: ``Calc`` + ``.parse(s)`` -> ``Calc.parse(s)``, otherwise one space between."""
+    out = ""
+    for x in (r.strip() for r in rows):
+        if x:
+            out += ("" if not out or x[0] in ".,;)]" or out[-1] in "([" else " ") + x
+    return out
 
 
 def _method_statement(ctx: FeedbackContext, k: int) -> str:

@@ -175,6 +175,13 @@ public class CalcTest extends BaseTest {
     public void negative() {
         check("-12", -12);
     }
+
+    @Test
+    public void chained() {
+        assertEquals(3, Calc
+                .parse(
+                "+3"));
+    }
 }
 """
 
@@ -219,3 +226,10 @@ JUNIT = ("org.junit.Assert.fail(Assert.java:89)", "org.junit.Assert.assertEquals
 def test_frames_quote_whole_statements_and_the_tests_own_line(layout, frames, want):
     f = TestFailure("p.CalcTest::negative", "java.lang.AssertionError", "boom", frames=frames)
     assert render_feedback([f], layout).split("\n")[1:] == want
+
+
+def test_statement_rows_joined_as_written(layout):
+    f = TestFailure("p.CalcTest::chained", "java.lang.AssertionError", "expected:<3> but was:<0>",
+                    frames=JUNIT + ("p.CalcTest.chained(CalcTest.java:14)",))
+    assert render_feedback([f], layout).split("\n")[1] == \
+        '  at p.CalcTest.chained(CalcTest.java:14): assertEquals(3, Calc.parse("+3"));'
