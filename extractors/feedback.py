@@ -164,16 +164,20 @@ _HEADED = {"if_statement": "consequence", "while_statement": "body", "for_statem
 _MAX_ROWS = 6
 
 
-def _statement(lines: Sequence[str], line: int, src: str | None = None, offset: int = 0) -> str:
+def _statement(lines: Sequence[str], line: int, src: str | None = None, offset: int = 0, method: str = "") -> str:
     """The statement that ``line`` (1-based in ``lines``) belongs to, on one line; '' for a line without code.
-    ``src``: the text to parse when ``lines`` is not a whole compilation unit, its row ``offset`` rows down."""
+    ``src``: the text to parse when ``lines`` is not a whole compilation unit, its row ``offset`` rows down.
+    ``method``: the frame's method; '' when the line is in another (the log's line numbers are of other sources,
+    e.g. Defects4J's stored trigger tests against a checkout whose broken tests were removed)."""
     if not 1 <= line <= len(lines):
         return ""
     raw = lines[line - 1].strip()
-    code = raw if re.sub(r"[{}();\s]|//.*|/\*.*?\*/", "", raw) else ""
+    code = raw if re.sub(r"[{}();\s]|//.*|/\*.*?\*/", "", raw) and not raw.startswith(("*", "/*", "//")) else ""
     row, col = line - 1 + offset, len(lines[line - 1]) - len(lines[line - 1].lstrip())
     node = java.parse(src if src is not None else "\n".join(lines)).root_node.descendant_for_point_range((row, col),
                                                                                                       (row, col))
+    if method and not _frame_method_matches(node, method):
+        return ""
     while node is not None and node.type not in _STATEMENTS:
         node = node.parent
     if node is None:
@@ -187,6 +191,19 @@ def _statement(lines: Sequence[str], line: int, src: str | None = None, offset: 
     if last - first >= _MAX_ROWS:
         return code
     return _join(lines[first - offset:last - offset + 1])
+
+
+def _frame_method_matches(node, method: str) -> bool:
+    """Whether the frame's method (``check``, ``lambda$check$0``, ``<init>``) can be the one enclosing ``node``."""
+    if method.startswith(("<", "access$")):
+        return True
+    while node is not None and node.type not in ("method_declaration", "constructor_declaration"):
+        node = node.parent
+    name = node.child_by_field_name("name") if node is not None else None
+    if name is None or name.text is None:
+        return False
+    found = name.text.decode("utf-8", "replace")
+    return found == method or (method.startswith("lambda$") and found in method.split("$"))
 
 
 def _join(rows: Sequence[str]) -> str:
@@ -231,7 +248,8 @@ def _quote(frame: str, ctx: FeedbackContext, roots: Sequence[str]) -> str:
     path = _source_path(frame, ctx, roots)
     fl = _frame_file_line(frame)
     lines = _lines(path) if path else None
-    return _clip(_statement(lines, fl[1]), 200) if lines and fl else ""
+    method = frame.split("(", 1)[0].rsplit(".", 1)[-1]
+    return _clip(_statement(lines, fl[1], method=method), 200) if lines and fl else ""
 
 
 def _test_frames(f: TestFailure, frames: Sequence[str], ctx: FeedbackContext) -> list[str]:

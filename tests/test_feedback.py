@@ -233,3 +233,11 @@ def test_statement_rows_joined_as_written(layout):
                     frames=JUNIT + ("p.CalcTest.chained(CalcTest.java:14)",))
     assert render_feedback([f], layout).split("\n")[1] == \
         '  at p.CalcTest.chained(CalcTest.java:14): assertEquals(3, Calc.parse("+3"));'
+
+
+def test_no_quote_when_the_line_is_in_another_method(layout):
+    """A log whose line numbers are of other sources (Defects4J's stored trigger tests against a checkout whose
+    broken tests were removed): a line outside the frame's method is not quoted (it was '*/' or 'cal.clear();')."""
+    f = TestFailure("p.CalcTest::negative", "java.lang.AssertionError", "boom",
+                    frames=JUNIT + ("p.BaseTest.check(BaseTest.java:3)", "p.CalcTest.negative(CalcTest.java:13)"))
+    assert render_feedback([f], layout).split("\n")[1:] == ["  at p.BaseTest.check(BaseTest.java:3)"]
