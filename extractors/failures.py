@@ -166,6 +166,9 @@ _HEADERS: list[tuple[str, re.Pattern]] = [
                             r"Time elapsed:.*<<<\s*(?:FAILURE|ERROR)!")),
     ("surefire3", re.compile(r"^(?:\[(?:ERROR|INFO|WARNING)\]\s+)?(?P<cls>[\w$]+(?:\.[\w$]+)*)\.(?P<meth>[\w$]+)"
                              r"(?:\([^()]*\))?(?P<idx>\[[^\]]*\])?\s+--?\s*Time elapsed:.*<<<\s*(?:FAILURE|ERROR)!")),
+    # 2.x's class-level failure (@BeforeClass/@BeforeAll): ``[ERROR] pkg.Cls  Time elapsed: 0 s  <<< ERROR!``
+    ("surefire-dotted", re.compile(r"^(?:\[(?:ERROR|INFO|WARNING)\]\s+)?(?P<cls>[\w$]+(?:\.[\w$]+)*)\.(?P<meth>[\w$]+)"
+                                   r"\s+Time elapsed:.*<<<\s*(?:FAILURE|ERROR)!")),
     ("surefire-nocls", re.compile(r"^(?:\[(?:ERROR|INFO|WARNING)\]\s+)?(?P<meth>[\w$]+)(?:\([^()]*\))?(?:\{[^{}]*\})?"
                                   r"(?P<idx>\[[^\]]*\])?\s+Time elapsed:.*<<<\s*(?:FAILURE|ERROR)!")),
     ("gradle", re.compile(r"^(?P<cls>[\w$]+(?:\.[\w$]+)*) > (?P<meth>.+?) FAILED\s*$")),
@@ -247,9 +250,12 @@ def _blocks(lines: list[str]) -> list[tuple[str, str, list[str]]]:
                 continue
             cur = []
             meth = (m.groupdict().get("meth") or "") + (m.groupdict().get("idx") or "")
-            if style == "surefire3" and _class_level(cls, meth, running):
-                style, cls = "d4j-class", f"{cls}.{meth}"  # a failure outside any test method (@BeforeAll)
-            blocks.append((style, cls if style == "d4j-class" else _test_id(cls, meth), cur))
+            test = cls if style == "d4j-class" else _test_id(cls, meth)
+            if style == "gradle" and meth == "classMethod":  # Gradle's name for a class-level failure
+                test = cls
+            if style in ("surefire3", "surefire-dotted") and _class_level(cls, meth, running):
+                test = f"{cls}.{meth}"  # a failure outside any test method (@BeforeClass, @BeforeAll)
+            blocks.append((style, test, cur))
             in_j5 = False
             continue
         if cur is None:
@@ -410,10 +416,13 @@ def parse_junit(output: str) -> list[Failure]:
     for v in _j5_verbose(lines):
         found.setdefault(cast(Union[TestFailure, TestTimeout], v).test, v)
     for s in [*_summaries(lines), *_tree(lines)]:
-        # a summary line names no invocation (``VowelsTest.count`` for ``count[sky]``) and no package
+        # a summary line names no invocation (``VowelsTest.count`` for ``count[sky]``) and no package; a class-level
+        # failure's line names the @BeforeClass method as if it were a test
         cls_part, _sep, meth = s.test.partition("::")
         simple = cls_part.rsplit(".", 1)[-1] + "::" + meth
-        if not any(u == s.test or u.endswith("." + simple) or u == simple for u in map(_no_index, found)):
+        cls_simple = cls_part.rsplit(".", 1)[-1]
+        if not any(u == s.test or u.endswith("." + simple) or u == simple
+                   or ("::" not in u and (u == cls_part or u.endswith("." + cls_simple))) for u in map(_no_index, found)):
             found[s.test] = s
     for test, t in timeouts.items():
         found[test] = t  # the runner's own timeout verdict wins over the failure it caused

@@ -1,11 +1,12 @@
 #!/bin/sh
-# Regenerates the real Maven logs surefire222_*.txt and maven_*_real.txt: Debian's maven 3.8.7 with its
-# maven-surefire-plugin 2.22.3 (the only version Debian has: 2.12.4 and 2.17 are relocated to it), compiler 3.10.1,
+# Regenerates the real Maven logs surefire222_*.txt and maven_*_real.txt: Debian's maven 3.8.7 with its maven-
+# surefire-plugin 2.22.3 (the only version Debian has: 2.12.4 and 2.17 are relocated to it), compiler 3.10.1,
 # offline against /usr/share/maven-repo (apt-get install maven libsurefire-java libmaven-compiler-plugin-java
-# libmaven-resources-plugin-java junit4 junit5). Projects: maven_project (JUnit 4, incl. Parameterized and a
-# timeout) and maven5_project (Jupiter incl. @Nested, @ParameterizedTest, assertAll; one JUnit 4 test through
-# the vintage engine). Variants: default (Surefire trims traces to the test class), trimStackTrace=false, a compile
-# error in the main code, one in a test. Run from this folder; skips when mvn is absent.
+# libmaven-resources-plugin-java junit4 junit5). Projects: maven_project (JUnit 4, incl. Parameterized, a timeout
+# and a failing @BeforeClass) and maven5_project (Jupiter incl. @Nested, @ParameterizedTest, assertAll and a failing
+# @BeforeAll; one JUnit 4 test through the vintage engine). Variants: default (Surefire trims traces to the test
+# class), trimStackTrace=false, a compile error in the main code, one in a test. Run from this folder; skips when
+# mvn is absent.
 set -e
 command -v mvn >/dev/null || { echo "mvn not found: apt-get install maven libsurefire-java (see above)"; exit 0; }
 W=$(mktemp -d)
