@@ -72,8 +72,7 @@ def fenced_blocks(text: str) -> tuple[list[Block], list[tuple[int, int]]]:
         c = close.search(text, body_start)
         end = c.start() if c else len(text)
         body = text[body_start:end]
-        if ind:
-            body = "\n".join(_strip_indent(ln, ind) for ln in body.split("\n"))
+        body = _unindent(body, ind)
         blocks.append(Block(body, body_start, info.lower(), c is not None))
         spans.append((m.start(), c.end() if c else len(text)))
         if not c:
@@ -82,10 +81,54 @@ def fenced_blocks(text: str) -> tuple[list[Block], list[tuple[int, int]]]:
     return blocks, spans
 
 
+_NESTED_OPEN = re.compile(r"^(?P<lead>[^\n`~]*?)(?P<fence>`{3,}|~{3,})[ \t]*(?P<info>[A-Za-z][^\n`]*)$", re.M)
+
+
+def nested_fences(block: Block) -> list[Block]:
+    """Fences a model nested inside another fenced block: an answer template in ```json (or ```markdown) whose
+    string value holds a ```java block. CommonMark ends the outer block at the inner block's closer, so the inner
+    opener needs an info string to be told from a closer; it may follow the JSON key on its line
+    (``"Fixed Code": ```java``). The inner block ends at a line holding the same fence run followed by nothing
+    but JSON punctuation (```, or ```;), else at the end of the outer block."""
+    out = []
+    pos = 0
+    while True:
+        m = _NESTED_OPEN.search(block.text, pos)
+        if not m:
+            break
+        fence = m.group("fence")
+        close = re.compile(r"^[ \t]*" + re.escape(fence[0]) + "{" + str(len(fence)) + r",}[ \t]*[,;:\]}]*[ \t]*$",
+                           re.M)
+        body_start = min(m.end() + 1, len(block.text))
+        c = close.search(block.text, body_start)
+        end = c.start() if c else len(block.text)
+        lead = m.group("lead")
+        ind = _width(lead) if not lead.strip() else 0
+        body = block.text[body_start:end]
+        body = _unindent(body, ind)
+        out.append(Block(body, block.start + body_start, m.group("info").strip().lower(), c is not None))
+        pos = c.end() if c else len(block.text)
+    return out
+
+
+def _unindent(body: str, ind: int) -> str:
+    """Remove the opener's indentation from the content lines (CommonMark), but only when every non-blank line
+    has it: a model that indents the fence and not the code (a fence after a JSON key, in a list item) means
+    the code as written, and stripping would flatten its nesting."""
+    lines = body.split("\n")
+    if not ind or any(ln.strip() and _width(ln[: len(ln) - len(ln.lstrip())]) < ind for ln in lines):
+        return body
+    return "\n".join(_strip_indent(ln, ind) for ln in lines)
+
+
 def _strip_indent(line: str, n: int) -> str:
-    i = 0
-    while i < len(line) and line[i] in " \t" and _width(line[: i + 1]) <= n:
-        i += 1
+    """``line`` without up to ``n`` columns of leading blanks (a tab reaches the next multiple of 4)."""
+    i = col = 0
+    while i < len(line) and line[i] in " \t":
+        nxt = col + 1 if line[i] == " " else (col // 4 + 1) * 4
+        if nxt > n:
+            break
+        col, i = nxt, i + 1
     return line[i:]
 
 

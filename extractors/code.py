@@ -4,8 +4,9 @@
   1. SEARCH/REPLACE blocks applied to ``original`` (reason ``search-replace``)
   2. unified diffs applied to ``original`` (reason ``diff``)
   3. method candidates from fenced blocks (CommonMark fences, see ``_text.fenced_blocks``; a fence whose info
-     string names another language, e.g. ``python`` or ``kotlin``, is never read as Java), inline code and
-     unfenced text, parsed with tree-sitter, then chosen by signature against the buggy method:
+     string names another language, e.g. ``python`` or ``kotlin``, is never read as Java, but a ```java block
+     nested in it, as in a ```json answer template, is a block of its own: ``_text.nested_fences``), inline code
+     and unfenced text, parsed with tree-sitter, then chosen by signature against the buggy method:
        a. same name and parameter types (types compared with generics and package names erased);
        b. same name and arity;
        c. the rename rule: a name equal to the target's once underscores are dropped and case is ignored
@@ -13,9 +14,10 @@
           are unknown).
      Methods of nested or inner classes count only when no member of a top-level type carries the name.
      A same-name method with another arity is not taken (reason ``signature-mismatch``).
-     Within the best tier: not a placeholder, parses cleanly, differs from ``original`` (so an echoed prompt
-     is skipped), then the FIRST in the reply (``pick="first"``, the default: prompts that ask for several
-     ranked answers get the most likely one) or the last (``pick="last"``).
+     Within the best tier: not a placeholder, parses cleanly, differs from ``original`` once comments and
+     whitespace are dropped (so an echoed prompt is skipped), then the FIRST in the reply (``pick="first"``,
+     the default: prompts that ask for several ranked answers get the most likely one) or the last
+     (``pick="last"``).
   4. abstain with the reason: ``placeholder`` | ``truncated`` | ``no-match`` | ``signature-mismatch`` |
      ``non-java`` | ``prose`` | ``empty``
 """
@@ -27,8 +29,8 @@ from dataclasses import dataclass
 
 from extractors import java
 from extractors._text import (Block, apply_hunks, apply_search_replace, clean_reply, dedent, diff_hunks,
-                              fenced_blocks, inline_code, looks_like_diff, member_text, outside, scan_methods,
-                              search_replace_blocks)
+                              fenced_blocks, inline_code, looks_like_diff, member_text, nested_fences, outside,
+                              scan_methods, search_replace_blocks)
 
 __all__ = ["Extraction", "extract_method", "extract_chunk", "is_placeholder"]
 
@@ -48,7 +50,6 @@ class _Cand:
     pos: int
     reason: str
     clean: bool
-    placeholder: bool
     complete: bool = True
     params: tuple[str, ...] | None = None
     depth: int = 1
@@ -75,9 +76,13 @@ _PLACEHOLDER = re.compile(
 _WRAP = "class _X {\n"
 
 
+_MARKS = ("//", "/*", "*/", "#", "...", "\u2026")
+
+
 def is_placeholder(code: str) -> bool:
     """True when the code elides part of itself (``// ...``, ``/* rest unchanged */``): it cannot be applied."""
-    return bool(_PLACEHOLDER.search(code))
+    marked = [ln for ln in code.split("\n") if any(m in ln for m in _MARKS)]  # every alternative needs one
+    return bool(marked) and bool(_PLACEHOLDER.search("\n".join(marked)))
 
 
 def _clean_member(code: str) -> bool:
@@ -149,7 +154,7 @@ def _candidates(block: Block, name: str | None) -> list[_Cand]:
             if not tree_has_class:
                 code = _with_helpers(s, code, src, spans, name)
             out.append(_Cand(code, s.name, s.arity, block.start + max(0, a - off),
-                             "class-member" if tree_has_class else reason, True, is_placeholder(code),
+                             "class-member" if tree_has_class else reason, True,
                              params=s.params, depth=s.depth))
         if out or spans or tree_has_class:
             return out
@@ -158,14 +163,14 @@ def _candidates(block: Block, name: str | None) -> list[_Cand]:
     for sc in scan_methods(text, name) or (scan_methods(text, None) if name else []):
         code = dedent(sc.text)
         if not sc.complete:
-            out.append(_Cand(code, name or "", -1, block.start + sc.start, "truncated", False, False, False))
+            out.append(_Cand(code, name or "", -1, block.start + sc.start, "truncated", False, False))
             continue
         clean = _clean_member(code)
         spans = _top_level(java.methods(_WRAP + code + "\n}"))
         if not spans:
             continue
         s = spans[0]
-        out.append(_Cand(code, s.name, s.arity, block.start + sc.start, reason, clean, is_placeholder(code),
+        out.append(_Cand(code, s.name, s.arity, block.start + sc.start, reason, clean,
                          params=s.params, depth=s.depth))
     return out
 
@@ -220,9 +225,20 @@ def _tier(c: _Cand, name: str | None, arity: int | None, params: tuple[str, ...]
     return 0
 
 
+_COMMENT_OR_LITERAL = re.compile(r'//[^\n]*|/\*.*?\*/|"(?:\\.|[^"\\\n])*"|\'(?:\\.|[^\'\\\n])*\'', re.S)
+
+
+def _echo_key(code: str) -> str:
+    """What tells an echoed copy of the buggy method from a changed one: the text without comments and
+    whitespace (string and char literals kept whole). A regex pass, not a parse: long replies hold many copies
+    and a tree-sitter token walk per copy was the largest cost per KB."""
+    kept = _COMMENT_OR_LITERAL.sub(lambda m: "" if m.group(0)[0] == "/" else m.group(0), code)
+    return "".join(kept.split())
+
+
 def _choose(cands: list[_Cand], name: str | None, arity: int | None, params: tuple[str, ...] | None,
             original: str | None, pick: str) -> Extraction:
-    norm_orig = java.normalize(original) if original else None
+    norm_orig = _echo_key(original) if original else None
     if name is not None:
         named = [c for c in cands if c.name == name or rename_key(c.name) == rename_key(name)]
         if any(c.depth == 1 for c in named):
@@ -237,16 +253,22 @@ def _choose(cands: list[_Cand], name: str | None, arity: int | None, params: tup
     if not complete:
         return Extraction(None, "none", "truncated")
     order = 1 if pick == "last" else -1
+    marks: dict[int, bool] = {}
+
+    def elided(c: _Cand) -> bool:  # is_placeholder only for the candidates in the running (its regex is costly)
+        if id(c) not in marks:
+            marks[id(c)] = is_placeholder(c.code)
+        return marks[id(c)]
 
     def key(c: _Cand):
-        return (tiers[id(c)], not c.placeholder, c.clean,
-                norm_orig is None or java.normalize(c.code) != norm_orig, order * c.pos)
+        return (tiers[id(c)], not elided(c), c.clean,
+                norm_orig is None or _echo_key(c.code) != norm_orig, order * c.pos)
 
     best = max(complete, key=key)
-    if best.placeholder:
+    if elided(best):
         return Extraction(None, "none", "placeholder")
     if any(not c.complete and c.pos > best.pos for c in pool) and (
-            norm_orig is None or java.normalize(best.code) == norm_orig or not best.clean):
+            norm_orig is None or _echo_key(best.code) == norm_orig or not best.clean):
         return Extraction(None, "none", "truncated")
     if not best.clean:
         return Extraction(best.code, "method", "syntax-error")
@@ -255,6 +277,8 @@ def _choose(cands: list[_Cand], name: str | None, arity: int | None, params: tup
 
 def _blocks(text: str) -> tuple[list[Block], list[Block]]:
     fenced, spans = fenced_blocks(text)
+    # a ```java block nested in a non-Java one (a JSON answer template) is a block of its own
+    fenced = [x for b in fenced for x in ([b] + (nested_fences(b) if not java_fence(b.lang) else []))]
     loose = outside(text, spans)
     inline = [b for lb in loose for b in inline_code(lb)]
     return fenced, inline + loose  # inline first: same code at the same offset keeps the 'inline' reason

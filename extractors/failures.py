@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 from dataclasses import fields as dataclass_fields
 from typing import Sequence, Union, cast
 
-from extractors._trace import Trace, parse_trace, strip_ansi
+from extractors._trace import Trace, frame_class, parse_trace, strip_ansi
 
 __all__ = ["CompileError", "TestFailure", "TestTimeout", "Failure", "parse_javac", "parse_junit",
            "parse_failing_tests", "render_feedback", "failure_to_dict", "failure_from_dict"]
@@ -74,9 +74,22 @@ def _column(caret_line: str) -> int:
     return caret_line.index("^") + 1
 
 
+# CI log decorations: a GitHub Actions / Azure timestamp before every line, and GitHub's "Error:  " for "[ERROR] "
+_CI_STAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z ?")
+_CI_LEVEL = re.compile(r"^(Error|Warning):  ")
+
+
+def _log_lines(output: str) -> list[str]:
+    """The log's lines without colours, carriage returns or CI decorations (timestamps, ``Error:  `` levels)."""
+    lines = strip_ansi(output).replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    if any(_CI_STAMP.match(x) for x in lines[:50]):
+        lines = [_CI_STAMP.sub("", x, count=1) for x in lines]
+    return [_CI_LEVEL.sub(lambda m: f"[{m.group(1).upper()}] ", x, count=1) for x in lines]
+
+
 def parse_javac(output: str) -> list[CompileError]:
     """Compile errors (warnings dropped) from javac / Maven / Gradle / kotlinc output, deduplicated, in order."""
-    lines = strip_ansi(output).replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    lines = _log_lines(output)
     out: list[CompileError] = []
     seen: set[tuple] = set()
 
@@ -146,12 +159,18 @@ _HEADERS: list[tuple[str, re.Pattern]] = [
     ("d4j", re.compile(r"^--- (?P<cls>[\w$.]+)::(?P<meth>\S+)\s*$")),
     ("d4j-class", re.compile(r"^--- (?P<cls>[\w$]+(?:\.[\w$]+)+)\s*$")),  # class-level (e.g. @BeforeClass) failure
     ("junit4", re.compile(r"^\d+\) (?P<meth>[^\s(][^(]*?)\((?P<cls>[\w$.]+)\)\s*$")),
-    ("surefire", re.compile(r"^\[(?:ERROR|INFO|WARNING)\]\s+(?P<meth>[^\s(]+)\((?P<cls>[\w$.]+)\)\s+"
+    # Surefire detail headers; before 2.20 without a ``[LEVEL]``. 2.x: ``meth(pkg.Cls)`` (JUnit 4 runner) or, with the
+    # JUnit Platform, ``meth{int}[1]`` with the class only in the ``Running`` line; 3.x: ``pkg.Cls.meth(int)[1] --``.
+    # A parameterised invocation keeps its index (``meth[1]``): each invocation is its own failure.
+    ("surefire", re.compile(r"^(?:\[(?:ERROR|INFO|WARNING)\]\s+)?(?P<meth>[^\s(]+)\((?P<cls>[\w$.]+)\)\s+"
                             r"Time elapsed:.*<<<\s*(?:FAILURE|ERROR)!")),
-    ("surefire3", re.compile(r"^\[(?:ERROR|INFO|WARNING)\]\s+(?P<cls>[\w$]+(?:\.[\w$]+)*)\.(?P<meth>[\w$]+)"
-                             r"(?:\(\))?(?:\[[^\]]*\])?\s+--?\s*Time elapsed:.*<<<\s*(?:FAILURE|ERROR)!")),
-    ("surefire-nocls", re.compile(r"^\[(?:ERROR|INFO|WARNING)\]\s+(?P<meth>[\w$]+)(?:\(\))?\s+Time elapsed:.*"
-                                  r"<<<\s*(?:FAILURE|ERROR)!")),
+    ("surefire3", re.compile(r"^(?:\[(?:ERROR|INFO|WARNING)\]\s+)?(?P<cls>[\w$]+(?:\.[\w$]+)*)\.(?P<meth>[\w$]+)"
+                             r"(?:\([^()]*\))?(?P<idx>\[[^\]]*\])?\s+--?\s*Time elapsed:.*<<<\s*(?:FAILURE|ERROR)!")),
+    # 2.x's class-level failure (@BeforeClass/@BeforeAll): ``[ERROR] pkg.Cls  Time elapsed: 0 s  <<< ERROR!``
+    ("surefire-dotted", re.compile(r"^(?:\[(?:ERROR|INFO|WARNING)\]\s+)?(?P<cls>[\w$]+(?:\.[\w$]+)*)\.(?P<meth>[\w$]+)"
+                                   r"\s+Time elapsed:.*<<<\s*(?:FAILURE|ERROR)!")),
+    ("surefire-nocls", re.compile(r"^(?:\[(?:ERROR|INFO|WARNING)\]\s+)?(?P<meth>[\w$]+)(?:\([^()]*\))?(?:\{[^{}]*\})?"
+                                  r"(?P<idx>\[[^\]]*\])?\s+Time elapsed:.*<<<\s*(?:FAILURE|ERROR)!")),
     ("gradle", re.compile(r"^(?P<cls>[\w$]+(?:\.[\w$]+)*) > (?P<meth>.+?) FAILED\s*$")),
     ("bare4", re.compile(r"^(?P<meth>[A-Za-z_$][\w$]*(?:\[[^\]]*\])?)\((?P<cls>[\w$]+(?:\.[\w$]+)+)\)\s*$")),
 ]
@@ -165,7 +184,8 @@ _END = re.compile(r"^(FAILURES!!!|Tests run: \d|OK \(\d+ tests?\)|REPAIRCHAT-RES
                   r"Failures \(\d+\):|\d+ tests? completed|> Task |There (was|were) \d+ failures?:|"
                   r"\[ERROR\] (Tests run:|Failures:|Errors:|Failed to execute)|Results :|Failed tests:|"
                   r"Tests in error:)")
-_RUNNING = re.compile(r"^(?:\[INFO\]\s+)?Running (?P<cls>[\w$.]+)\s*$")
+_RUNNING = re.compile(r"^(?:\[INFO\]\s+)?Running (?P<cls>[\w$.]+)\s*$|"
+                      r"^(?:\[\w+\]\s+)?Tests run: .*<<< (?:FAILURE|ERROR)! --? in (?P<cls2>[\w$.]+)\s*$")
 
 
 def _test_id(cls: str, meth: str) -> str:
@@ -173,6 +193,23 @@ def _test_id(cls: str, meth: str) -> str:
     if meth.endswith("()"):
         meth = meth[:-2]
     return f"{cls}::{meth}"
+
+
+def _class_level(cls: str, meth: str, running: str) -> bool:
+    """Whether Surefire 3's ``pkg.Cls -- Time elapsed`` header names a class (its ``cls.meth`` split is wrong)."""
+    return f"{cls}.{meth}" == running or (meth[:1].isupper() and cls.rsplit(".", 1)[-1][:1].islower())
+
+
+def _nested(test: str, frames: tuple[str, ...]) -> str:
+    """A JUnit Platform test in a ``@Nested`` class: Surefire 2.x names only the outer class (its ``Running``
+    line); the trace's frame of the test method names the nested one."""
+    cls, _sep, meth = test.partition("::")
+    base = meth.split("[", 1)[0]
+    for fr in frames:
+        c = frame_class(fr)
+        if c.startswith(cls + "$") and fr.split("(", 1)[0].rsplit(".", 1)[-1] == base:
+            return f"{c}::{meth}"
+    return test
 
 
 def _blocks(lines: list[str]) -> list[tuple[str, str, list[str]]]:
@@ -184,7 +221,7 @@ def _blocks(lines: list[str]) -> list[tuple[str, str, list[str]]]:
     for line in lines:
         m = _RUNNING.match(line)
         if m:
-            running = m.group("cls")
+            running = m.group("cls") or m.group("cls2")
         m = _J5_SOURCE.search(line)
         if m:
             # JUnit 5 failures section: replace the display-name header line already captured (if any)
@@ -212,7 +249,13 @@ def _blocks(lines: list[str]) -> list[tuple[str, str, list[str]]]:
                 cur = None
                 continue
             cur = []
-            blocks.append((style, cls if style == "d4j-class" else _test_id(cls, m.group("meth")), cur))
+            meth = (m.groupdict().get("meth") or "") + (m.groupdict().get("idx") or "")
+            test = cls if style == "d4j-class" else _test_id(cls, meth)
+            if style == "gradle" and meth == "classMethod":  # Gradle's name for a class-level failure
+                test = cls
+            if style in ("surefire3", "surefire-dotted") and _class_level(cls, meth, running):
+                test = f"{cls}.{meth}"  # a failure outside any test method (@BeforeClass, @BeforeAll)
+            blocks.append((style, test, cur))
             in_j5 = False
             continue
         if cur is None:
@@ -236,9 +279,9 @@ def _blocks(lines: list[str]) -> list[tuple[str, str, list[str]]]:
     return blocks
 
 
-def _failure(test: str, tr: Trace) -> Failure:
+def _failure(test: str, tr: Trace) -> TestFailure | TestTimeout:
     if tr.exception.endswith("TestTimedOutException"):
-        m = re.search(r"after (\d+(?:\.\d+)?) (milli)?seconds?", tr.message)
+        m = re.search(r"after (\d+(?:\.\d+)?) (milli)?sec", tr.message)  # "milliseco..." when Surefire cut it
         secs = float(m.group(1)) / (1000 if m.group(2) else 1) if m else 0.0
         return TestTimeout(test, secs)
     return TestFailure(test, tr.exception, tr.message, tr.expected, tr.actual, tr.frame, tr.frames)
@@ -249,12 +292,16 @@ _TREE = re.compile(r"^[\s│├└─╷┌┬┼]*[├└]─ (?P<name>.+?) (?P
 
 
 def _unwrap(lines: list[str]) -> list[str]:
-    """Join a terminal's hard-wrapped continuation (no ``[LEVEL]`` prefix) back onto its prefixed line."""
+    """Join the continuation lines (no ``[LEVEL]`` prefix) of a summary entry back onto it: a terminal's hard wrap
+    (the entry's line is 80 or more wide and the continuation goes on mid-word) without a break, the further lines
+    of a multi-line message (hamcrest's ``Expected:``/``but:``, ``assertAll``'s list) with a newline."""
     out: list[str] = []
     for line in lines:
         if out and line.strip() and not _LEVEL.match(line) and _LEVEL.match(out[-1]) \
                 and re.match(r"^\[ERROR\]\s{2,}\S", out[-1]):
-            out[-1] += line
+            last = out[-1].rsplit("\n", 1)[-1]
+            wrapped = len(last) >= 80 and not line[:1].isspace() and not last.endswith(" ")
+            out[-1] += line if wrapped else "\n" + line
         else:
             out.append(line)
     return out
@@ -314,7 +361,7 @@ def _j5_verbose(lines: list[str]) -> list[Failure]:
     return out
 
 
-def _summaries(lines: list[str]) -> list[TestFailure]:
+def _summaries(lines: list[str]) -> list[TestFailure | TestTimeout]:
     """Surefire summary lines (used only for tests that have no detailed block)."""
     out = []
     section = False
@@ -328,41 +375,54 @@ def _summaries(lines: list[str]) -> list[TestFailure]:
             s = "  " + h.group(2)
         if not section:
             continue
-        m = re.match(r"^\s+(?P<meth>[\w$]+)\((?P<cls>[\w$.]+)\)(?::\s*(?P<msg>.*))?$", s) or \
-            re.match(r"^\s+(?P<cls>[\w$]+(?:\.[\w$]+)*)\.(?P<meth>[\w$]+)(?::\d+)*(?:\s+(?:»\s*(?P<exc>\w+))?"
-                     r"\s*(?P<msg>.*))?$", s)
+        # ``» Name msg``: the exception's simple name without "Exception" (empty for java.lang.Error: ``»  msg``)
+        m = re.match(r"^\s+(?P<meth>[\w$]+)\((?P<cls>[\w$.]+)\)(?::\s*(?P<msg>.*))?$", s, re.S) or \
+            re.match(r"^\s+(?P<cls>[\w$]+(?:\.[\w$]+)*)\.(?P<meth>[\w$]+)(?::\d+)*(?:\s+(?:»\s(?P<exc>\w*))?"
+                     r"\s*(?P<msg>.*))?$", s, re.S)
         if m and s.startswith("  "):
-            tr = parse_trace([m.group("msg") or ""])
+            tr = parse_trace((m.group("msg") or "").split("\n"))
             exc = tr.exception or (m.groupdict().get("exc") or "")
-            out.append(TestFailure(_test_id(m.group("cls"), m.group("meth")), exc, tr.message,
-                                   tr.expected, tr.actual, None))
+            if exc and "." not in exc and not exc.endswith(("Error", "Exception", "Throwable", "Failure")):
+                exc += "Exception"  # Surefire's short name: StringIndexOutOfBounds, TestTimedOut
+            out.append(_failure(_test_id(m.group("cls"), m.group("meth")), Trace(exc, tr.message, tr.expected, tr.actual)))
         elif s.strip() and not s.startswith(" "):
             section = False
     return out
 
 
+def _no_index(test: str) -> str:
+    return re.sub(r"\[[^\]]*\]$", "", test)
+
+
 def parse_junit(output: str) -> list[Failure]:
     """Test failures/timeouts from JUnit 4/5, Surefire, Gradle or Defects4J text, one per test, in order."""
-    lines = strip_ansi(output).replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    lines = _log_lines(output)
     found: dict[str, Failure] = {}
     timeouts: dict[str, TestTimeout] = {}
     for line in lines:
         m = _TIMEOUT_LINE.match(line)
         if m:
             timeouts[m.group(1)] = TestTimeout(m.group(1), float(m.group(2)))
-    for _style, test, body in _blocks(lines):
+    for style, test, body in _blocks(lines):
         if not any(b.strip() for b in body):
             continue  # e.g. a JUnit 5 "Finished:" line of a passing test
-        f = _failure(test, parse_trace(body))
+        tr = parse_trace(body)
+        if style == "surefire-nocls":
+            test = _nested(test, tr.frames)
+        f = _failure(test, tr)
         prev = found.get(test)
         if prev is None or (isinstance(prev, TestFailure) and not prev.exception and not prev.frame):
             found[test] = f
     for v in _j5_verbose(lines):
         found.setdefault(cast(Union[TestFailure, TestTimeout], v).test, v)
-    for s in _summaries(lines) + _tree(lines):
+    for s in [*_summaries(lines), *_tree(lines)]:
+        # a summary line names no invocation (``VowelsTest.count`` for ``count[sky]``) and no package; a class-level
+        # failure's line names the @BeforeClass method as if it were a test
         cls_part, _sep, meth = s.test.partition("::")
         simple = cls_part.rsplit(".", 1)[-1] + "::" + meth
-        if not any(t == s.test or t.endswith("." + simple) or t == simple for t in found):
+        cls_simple = cls_part.rsplit(".", 1)[-1]
+        if not any(u == s.test or u.endswith("." + simple) or u == simple
+                   or ("::" not in u and (u == cls_part or u.endswith("." + cls_simple))) for u in map(_no_index, found)):
             found[s.test] = s
     for test, t in timeouts.items():
         found[test] = t  # the runner's own timeout verdict wins over the failure it caused

@@ -134,8 +134,14 @@ def _compile_entries(errors: list[CompileError], ctx: FeedbackContext) -> list[s
         key = (e.message.split("\n")[0], "\n".join(e.message.split("\n")[1:2]))
         groups.setdefault(key, []).append(e)
     entries = []
+    name = re.match(r"^[^(=]*?(\w+)\s*\(", ctx.method_lines[0]) if ctx.method_lines else None
     for same in groups.values():
-        entries.append(_render_compile(same[0], ctx, same[1:]))
+        text = _render_compile(same[0], ctx, same[1:])
+        # a changed signature breaks the callers elsewhere (a test calling it 79 times): say that is the cause
+        if name and not ctx.in_method(same[0].file, same[0].line) \
+                and re.match(rf"^(method|constructor) {re.escape(name.group(1))}\b", same[0].message):
+            text += f"\n  (these call the method you are fixing: keep the parameters of {name.group(1)})"
+        entries.append(text)
     return entries  # groups keep the rank order of their first error (dicts keep insertion order)
 
 
@@ -145,25 +151,74 @@ def _frame_file_line(frame: str) -> tuple[str, int] | None:
     return (m.group(1), int(m.group(2))) if m else None
 
 
-def _test_source_line(f: TestFailure, frames: Sequence[str], ctx: FeedbackContext) -> tuple[str, str] | None:
-    """(``FooTest.java:12``, the line's text) of the failing test's own frame, read from the test sources."""
-    if not ctx.root:
-        return None
-    test_cls = f.test.split("::", 1)[0]
-    for fr in frames:
-        if frame_class(fr).split("$", 1)[0] != test_cls:
-            continue
-        fl = _frame_file_line(fr)
-        if not fl:
-            return None
-        pkg_path = test_cls.rsplit(".", 1)[0].replace(".", "/") if "." in test_cls else ""
-        for r in ctx.test_roots + ctx.source_roots:
-            path = Path(ctx.root) / r / pkg_path / fl[0]
-            text = _read_line(str(path), fl[1])
-            if text is not None:
-                return f"{fl[0]}:{fl[1]}", text.strip()
-        return None
-    return None
+# javac puts a frame on one line of a multi-line statement (its first, last or a middle one), which alone may say
+# nothing (``assertEquals("x",``, ``return``, ``}``): the statement is quoted whole, a compound one by its header
+_STATEMENTS = frozenset({
+    "expression_statement", "local_variable_declaration", "return_statement", "throw_statement", "assert_statement",
+    "yield_statement", "break_statement", "continue_statement", "explicit_constructor_invocation", "field_declaration",
+    "if_statement", "while_statement", "for_statement", "enhanced_for_statement", "do_statement", "switch_expression",
+    "try_statement", "try_with_resources_statement", "synchronized_statement"})
+_HEADED = {"if_statement": "consequence", "while_statement": "body", "for_statement": "body",
+           "enhanced_for_statement": "body", "switch_expression": "body", "synchronized_statement": "body",
+           "try_statement": "body", "try_with_resources_statement": "body"}
+_MAX_ROWS = 6
+
+
+def _statement(lines: Sequence[str], line: int, src: str | None = None, offset: int = 0, method: str = "") -> str:
+    """The statement that ``line`` (1-based in ``lines``) belongs to, on one line; '' for a line without code.
+    ``src``: the text to parse when ``lines`` is not a whole compilation unit, its row ``offset`` rows down.
+    ``method``: the frame's method; '' when the line is in another (the log's line numbers are of other sources,
+    e.g. Defects4J's stored trigger tests against a checkout whose broken tests were removed)."""
+    if not 1 <= line <= len(lines):
+        return ""
+    raw = lines[line - 1].strip()
+    code = raw if re.sub(r"[{}();\s]|//.*|/\*.*?\*/", "", raw) and not raw.startswith(("*", "/*", "//")) else ""
+    row, col = line - 1 + offset, len(lines[line - 1]) - len(lines[line - 1].lstrip())
+    node = java.parse(src if src is not None else "\n".join(lines)).root_node.descendant_for_point_range((row, col),
+                                                                                                      (row, col))
+    if method and not _frame_method_matches(node, method):
+        return ""
+    while node is not None and node.type not in _STATEMENTS:
+        node = node.parent
+    if node is None:
+        return code
+    first, last = node.start_point.row, node.end_point.row
+    if node.type in _HEADED:
+        body = node.child_by_field_name(_HEADED[node.type])
+        if body is None or not first <= row <= body.start_point.row:
+            return code  # an ``else`` or ``}`` line of the statement: its own text if any
+        last = body.start_point.row
+    if last - first >= _MAX_ROWS:
+        return code
+    return _join(lines[first - offset:last - offset + 1])
+
+
+def _frame_method_matches(node, method: str) -> bool:
+    """Whether the frame's method (``check``, ``lambda$check$0``, ``<init>``) can be the one enclosing ``node``."""
+    if method.startswith(("<", "access$")):
+        return True
+    while node is not None and node.type not in ("method_declaration", "constructor_declaration"):
+        node = node.parent
+    name = node.child_by_field_name("name") if node is not None else None
+    if name is None or name.text is None:
+        return False
+    found = name.text.decode("utf-8", "replace")
+    return found == method or (method.startswith("lambda$") and found in method.split("$"))
+
+
+def _join(rows: Sequence[str]) -> str:
+    """Source rows as one line: ``Calc`` + ``.parse(s)`` -> ``Calc.parse(s)``, otherwise one space between."""
+    out = ""
+    for x in (r.strip() for r in rows):
+        if x:
+            out += ("" if not out or x[0] in ".,;)]" or out[-1] in "([" else " ") + x
+    return out
+
+
+def _method_statement(ctx: FeedbackContext, k: int) -> str:
+    """The statement at line ``k`` of the shown method (its own line's text when it is not one)."""
+    lines = ctx.method_lines
+    return _statement(lines, k, "class _X {\n" + "\n".join(lines) + "\n}", 1) or lines[k - 1].strip()
 
 
 @lru_cache(maxsize=256)
@@ -174,21 +229,49 @@ def _lines(path: str) -> tuple[str, ...] | None:
         return None
 
 
-def _read_line(path: str, line: int) -> str | None:
-    lines = _lines(path)
-    if lines is None or not 1 <= line <= len(lines):
-        return None
-    return lines[line - 1]
-
-
-def _frame_text(frame: str, ctx: FeedbackContext) -> str:
+def _source_path(frame: str, ctx: FeedbackContext, roots: Sequence[str]) -> str | None:
+    """The file under ``ctx.root/<one of roots>`` that holds ``frame``'s line, if there is one."""
     fl = _frame_file_line(frame)
-    if fl and ctx.method_file:
-        file = ctx.method_file.replace("\\", "/").rsplit("/", 1)[-1]
-        k = ctx.in_method(ctx.method_file, fl[1]) if fl[0] == file else 0
-        if k:
-            return f"at line {k} of the method: {_clip(ctx.method_lines[k - 1].strip(), 160)}"
-    return f"at {frame}"
+    if not ctx.root or not fl:
+        return None
+    cls = frame_class(frame).split("$", 1)[0]
+    pkg_path = cls.rsplit(".", 1)[0].replace(".", "/") if "." in cls else ""
+    for r in roots:
+        path = str(Path(ctx.root) / r / pkg_path / fl[0])
+        if _lines(path) is not None:
+            return path
+    return None
+
+
+def _quote(frame: str, ctx: FeedbackContext, roots: Sequence[str]) -> str:
+    """The statement at ``frame``'s line, read from the sources under ``roots`` ('' when not found)."""
+    path = _source_path(frame, ctx, roots)
+    fl = _frame_file_line(frame)
+    lines = _lines(path) if path else None
+    method = frame.split("(", 1)[0].rsplit(".", 1)[-1]
+    return _clip(_statement(lines, fl[1], method=method), 200) if lines and fl else ""
+
+
+def _test_frames(f: TestFailure, frames: Sequence[str], ctx: FeedbackContext) -> list[str]:
+    """The frames in the test sources: the first (where the assertion failed, perhaps in a helper or an inherited
+    method) and, when that is another frame, the test method's own."""
+    if not ctx.root:
+        return []
+    test_cls = f.test.split("::", 1)[0]
+    side = [fr for fr in frames if _frame_file_line(fr) and (frame_class(fr).split("$", 1)[0] == test_cls
+                                                              or _source_path(fr, ctx, ctx.test_roots))]
+    if not side:
+        return []
+    meth = f.test.split("::", 1)[-1].split("[", 1)[0]
+    own = next((fr for fr in side if fr.split("(", 1)[0].rsplit(".", 1)[-1] == meth), None)
+    return [side[0]] + ([own] if own is not None and own != side[0] else [])
+
+
+def _in_method(frame: str, ctx: FeedbackContext) -> int:
+    fl = _frame_file_line(frame)
+    if not fl or not ctx.method_file or fl[0] != ctx.method_file.replace("\\", "/").rsplit("/", 1)[-1]:
+        return 0
+    return ctx.in_method(ctx.method_file, fl[1])
 
 
 def _render_test(fs: list[TestFailure], ctx: FeedbackContext) -> str:
@@ -205,17 +288,28 @@ def _render_test(fs: list[TestFailure], ctx: FeedbackContext) -> str:
     text = [head]
     if f.expected is not None and "expected" not in (f.message or ""):
         text.append(f"  expected: {_clip(f.expected, 150)}  actual: {_clip(f.actual or '', 150)}")
-    frames = f.frames or ((f.frame,) if f.frame else ())
+    frames = list(f.frames or ((f.frame,) if f.frame else ()))
     frame = project_frame(frames, ctx.packages) if frames else None
-    src = _test_source_line(f, frames, ctx)
+    tests = _test_frames(f, frames, ctx)
+    roots = ctx.test_roots + ctx.source_roots
     if frame:
-        line = "  " + _frame_text(frame, ctx)
-        if src and src[0] in frame:  # the failing line is the test's own: quote it
-            line += f": {_clip(src[1], 200)}"
-            src = None
-        text.append(line)
-    if src:
-        text.append(f"  in the test at {src[0]}: {_clip(src[1], 200)}")
+        k = _in_method(frame, ctx)
+        if k:
+            text.append(f"  at line {k} of the method: {_clip(_method_statement(ctx, k), 200)}")
+        else:
+            quote = _quote(frame, ctx, roots)
+            text.append(f"  at {frame}" + (f": {quote}" if quote else ""))
+            # the line of the shown method that led there (the frame is in code it calls)
+            caller = next((fr for fr in frames[frames.index(frame) + 1:] if _in_method(fr, ctx)), None)
+            if caller is not None:
+                k = _in_method(caller, ctx)
+                text.append(f"  called from line {k} of the method: {_clip(_method_statement(ctx, k), 200)}")
+    for fr in (t for t in tests if t != frame):
+        quote = _quote(fr, ctx, roots)
+        fl = _frame_file_line(fr)
+        if quote and fl:
+            where = "in the test at" if fr == tests[0] else "called from the test at"
+            text.append(f"  {where} {fl[0]}:{fl[1]}: {quote}")
     return "\n".join(text)
 
 

@@ -295,6 +295,11 @@ def test_d4j_lang_trigger_tests(row):
      "--- org.example.FooTest::bar\njava.lang.AssertionError\n\tat org.example.FooTest.bar(FooTest.java:9)\n",
      {"org.example.FooTest": ("java.lang.ExceptionInInitializerError", None, None, "org.example.Foo.<clinit>(Foo.java:5)"),
       "org.example.FooTest::bar": ("java.lang.AssertionError", None, None, "org.example.FooTest.bar(FooTest.java:9)")}),
+    # Gradle names a class-level (@BeforeClass) failure "classMethod"
+    ("p.CalcTest > classMethod FAILED\n    java.lang.IllegalStateException: no db\n"
+     "        at p.CalcTest.setUp(CalcTest.java:9)\np.CalcTest > other FAILED\n    java.lang.AssertionError at CalcTest.java:12\n",
+     {"p.CalcTest": ("java.lang.IllegalStateException", None, None, "p.CalcTest.setUp(CalcTest.java:9)"),
+      "p.CalcTest::other": ("java.lang.AssertionError", None, None, "CalcTest.java:12")}),
     # (<generated>) frames are frames, not message text
     ("1) t(p.T)\njava.lang.IllegalStateException: bad\n\tat p.Svc$$EnhancerByCGLIB$$1a2b.run(<generated>)\n"
      "\tat p.T.t(T.java:4)\n",
@@ -330,3 +335,171 @@ def test_gradle4_real_logs():
     assert (e.file.rsplit("/", 1)[-1], e.file[:1], e.line, e.column, e.message) == ("Calc.java", "/", 5, 22, "';' expected")
     (f,) = parse_junit(log("gradle4_test.txt"))
     assert (f.test, f.expected, f.actual, f.frame) == ("p.CalcTest::add", "5", "-1", "p.CalcTest.add(CalcTest.java:10)")
+
+
+# --------------------------------------------------------------------------- real Maven logs (SOURCES.md)
+MAVEN_JAVAC_ROWS = [
+    ("maven_compile_real.txt", [("/home/u/p4/src/main/java/com/acme/text/Words.java", 13, 26,
+                                 "cannot find symbol\nsymbol:   variable sep\nlocation: class com.acme.text.Words"),
+                                ("/home/u/p4/src/main/java/com/acme/text/Words.java", 20, 17,
+                                 "cannot find symbol\nsymbol:   variable zero\nlocation: class com.acme.text.Words")]),
+    ("maven_testcompile_real.txt", [("/home/u/p4/src/test/java/com/acme/text/WordsTest.java", 33, 30,
+                                     "method countVowels in class com.acme.text.Words cannot be applied to given "
+                                     "types;\nrequired: java.lang.String\nfound:    java.lang.String,boolean\n"
+                                     "reason: actual and formal argument lists differ in length")]),
+]
+
+
+@pytest.mark.parametrize("name,expected", MAVEN_JAVAC_ROWS, ids=[r[0] for r in MAVEN_JAVAC_ROWS])
+def test_maven_compile_real(name, expected):
+    """Real maven-compiler-plugin 3.10.1 output (make_surefire_logs.sh): each error once (Maven prints it twice),
+    with its file, line, column and javac's detail lines."""
+    assert [(e.file, e.line, e.column, e.message) for e in parse_javac(log(name))] == expected
+
+
+W4, W5 = "com.acme.text.", "com.acme.stack."
+_SIOOBE = "java.lang.StringIndexOutOfBoundsException"
+# (log, {test id: (exception, message, project frame) or timeout seconds}); the frame judged by the project's packages
+MAVEN_JUNIT_ROWS = [
+    ("surefire222_junit4.txt", {
+        W4 + "WordsTest::capitalizeTwoWords": ("org.junit.ComparisonFailure",
+                                               "expected:<Hello [W]orld> but was:<Hello [w]orld>",
+                                               W4 + "WordsTest.capitalizeTwoWords(WordsTest.java:18)"),
+        W4 + "WordsTest::capitalizeMatcher": ("java.lang.AssertionError", 'Expected: is "A B"\n     but: was "A b"',
+                                              W4 + "WordsTest.capitalizeMatcher(WordsTest.java:23)"),
+        W4 + "WordsTest::countVowelsEmpty": (_SIOOBE, "String index out of range: 0",
+                                             W4 + "WordsTest.countVowelsEmpty(WordsTest.java:33)"),
+        W4 + "WordsTest::drainTerminates": 0.2,
+        W4 + "WordsTest::splitSpaces": ("org.junit.internal.ArrayComparisonFailure",
+                                        "array lengths differed, expected.length=2 actual.length=3; arrays first "
+                                        "differed at element [1]; expected:<[b]> but was:<[]>",
+                                        W4 + "WordsTest.splitSpaces(WordsTest.java:38)"),
+        W4 + "WordsTest::countVowels": (_SIOOBE, "String index out of range: 5",
+                                        W4 + "WordsTest.countVowels(WordsTest.java:28)"),
+        # Parameterized: one failure per invocation; the summary's two "VowelsTest.count" lines add none
+        W4 + "VowelsTest::count[sky]": (_SIOOBE, "String index out of range: 3",
+                                        W4 + "VowelsTest.count(VowelsTest.java:30)"),
+        W4 + "VowelsTest::count[tree]": (_SIOOBE, "String index out of range: 4",
+                                         W4 + "VowelsTest.count(VowelsTest.java:30)"),
+        # @BeforeClass failed: "[ERROR] com.acme.text.SetupTest  Time elapsed", a class-level failure
+        W4 + "SetupTest": (_SIOOBE, "String index out of range: 0", W4 + "SetupTest.countOnce(SetupTest.java:13)")}),
+    ("surefire222_junit4_fulltrace.txt", {  # untrimmed traces: the frame in the code under test is found
+        W4 + "WordsTest::capitalizeTwoWords": ("org.junit.ComparisonFailure",
+                                               "expected:<Hello [W]orld> but was:<Hello [w]orld>",
+                                               W4 + "WordsTest.capitalizeTwoWords(WordsTest.java:18)"),
+        W4 + "WordsTest::capitalizeMatcher": ("java.lang.AssertionError", 'Expected: is "A B"\n     but: was "A b"',
+                                              W4 + "WordsTest.capitalizeMatcher(WordsTest.java:23)"),
+        W4 + "WordsTest::countVowelsEmpty": (_SIOOBE, "String index out of range: 0",
+                                             W4 + "Words.countVowels(Words.java:22)"),
+        W4 + "WordsTest::drainTerminates": 0.2,
+        # this Surefire prints ArrayComparisonFailure's message without its class
+        W4 + "WordsTest::splitSpaces": ("", "array lengths differed, expected.length=2 actual.length=3; arrays first "
+                                            "differed at element [1]; expected:<[b]> but was:<[]>",
+                                        W4 + "WordsTest.splitSpaces(WordsTest.java:38)"),
+        W4 + "WordsTest::countVowels": (_SIOOBE, "String index out of range: 5", W4 + "Words.countVowels(Words.java:22)"),
+        W4 + "VowelsTest::count[sky]": (_SIOOBE, "String index out of range: 3", W4 + "Words.countVowels(Words.java:22)"),
+        W4 + "VowelsTest::count[tree]": (_SIOOBE, "String index out of range: 4", W4 + "Words.countVowels(Words.java:22)"),
+        W4 + "SetupTest": (_SIOOBE, "String index out of range: 0", W4 + "Words.countVowels(Words.java:22)")}),
+    ("surefire222_junit5.txt", {  # headers name the method only: the class is the "Running" line's
+        W5 + "IntStackTest::peekTop": ("java.lang.IndexOutOfBoundsException", "Index 1 out of bounds for length 1",
+                                       W5 + "IntStackTest.peekTop(IntStackTest.java:24)"),
+        W5 + "IntStackTest::sizes": ("org.opentest4j.MultipleFailuresError", "Multiple Failures (1 failure)\n"
+                                     "\torg.opentest4j.AssertionFailedError: expected: <1> but was: <2>",
+                                     W5 + "IntStackTest.sizes(IntStackTest.java:36)"),
+        W5 + "IntStackTest::sizeAfterPushes[1]": ("org.opentest4j.AssertionFailedError", "expected: <2> but was: <3>",
+                                                  W5 + "IntStackTest.sizeAfterPushes(IntStackTest.java:54)"),
+        W5 + "IntStackTest::sizeAfterPushes[2]": ("org.opentest4j.AssertionFailedError", "expected: <3> but was: <4>",
+                                                  W5 + "IntStackTest.sizeAfterPushes(IntStackTest.java:54)"),
+        W5 + "IntStackTest::popEmpty": ("org.opentest4j.AssertionFailedError", "expected: <-1> but was: <0>",
+                                        W5 + "IntStackTest.popEmpty(IntStackTest.java:16)"),
+        W5 + "IntStackTest::peekEmptyThrows": (
+            "org.opentest4j.AssertionFailedError", "Unexpected exception type thrown, expected: "
+            "<java.lang.IllegalStateException> but was: <java.lang.IndexOutOfBoundsException>",
+            W5 + "IntStackTest.peekEmptyThrows(IntStackTest.java:29)"),
+        # @Nested: the header says "sizeIsZero" under "Running ...IntStackTest"; the frame names the nested class
+        W5 + "IntStackTest$WhenEmpty::sizeIsZero": ("org.opentest4j.AssertionFailedError",
+                                                    "expected: <0> but was: <1>",
+                                                    W5 + "IntStackTest$WhenEmpty.sizeIsZero(IntStackTest.java:61)"),
+        W5 + "IntStackVintageTest::popEmpty": ("java.lang.AssertionError", "expected:<-1> but was:<0>",
+                                               W5 + "IntStackVintageTest.popEmpty(IntStackVintageTest.java:10)"),
+        W5 + "IntStackSetupTest": ("java.lang.IndexOutOfBoundsException", "Index 0 out of bounds for length 0",
+                                   W5 + "IntStackSetupTest.peekOnce(IntStackSetupTest.java:13)")}),
+    ("public/surefire3_benchmarkutils_83.txt", {
+        "org.owasp.benchmarkutils.score.report.html.VulnerabilityStatsTableTest::showsSuccessColumns": (
+            "org.opentest4j.AssertionFailedError", "expected: <true> but was: <false>",
+            "org.owasp.benchmarkutils.score.report.html.VulnerabilityStatsTableTest.showsSuccessColumns"
+            "(VulnerabilityStatsTableTest.java:154)")}),
+    ("public/surefire_gha_error_prefix_jmri_14795.txt", {  # the project's own helper is its first frame
+        "jmri.jmrit.ctc.CtcRunWithSignalMastsTest::testAction": (
+            "org.opentest4j.AssertionFailedError", '"3/4 signal left indicator not active" did not occur in time',
+            "jmri.util.JUnitUtil.waitFor(JUnitUtil.java:524)")}),
+    ("public/surefire219_cda2fhir_12.txt", {
+        f"tr.com.srdc.cda2fhir.DataTypesTransformerTest::{m}": (
+            "org.junit.ComparisonFailure", "TS.value was not transformed expected:<2016-05-27T15:[4]0:00+08:00> but "
+            "was:<2016-05-27T15:[1]0:00+08:00>", f"tr.com.srdc.cda2fhir.DataTypesTransformerTest.{m}"
+            f"(DataTypesTransformerTest.java:{n})") for m, n in [("testString2DateTime", 654), ("testTS2DateTime", 789)]}),
+    ("public/surefire2124_summary_qa_catalogue_457.txt", {  # a summary only: messages as Surefire cut them
+        "de.gwdg.metadataqa.marc.cli.ClassificationAnalysisTest::pica": ("", "expected:<...t,percent(..)", None),
+        "de.gwdg.metadataqa.marc.cli.utils.CollocationTest::formatRow": ("", "expected:<lcsh;udc,3416,68[.]32%(..)",
+                                                                         None)}),
+    ("public/surefire_gha_summary_maven_surefire_723.txt", {  # timestamped, a three-line summary entry
+        "Surefire1144XmlRunTimeIT::testXmlRunTime": (
+            "", "Expected: is a value equal to or greater than <1.6F>\n     but: <1.599F> was less than <1.6F>", None)}),
+]
+
+
+def _typed(f, packages):
+    from extractors._trace import project_frame
+    if isinstance(f, TestTimeout):
+        return f.seconds
+    return (f.exception, f.message, project_frame(f.frames, packages) if f.frames else f.frame)
+
+
+@pytest.mark.parametrize("name,expected", MAVEN_JUNIT_ROWS, ids=[r[0] for r in MAVEN_JUNIT_ROWS])
+def test_surefire_real(name, expected):
+    """Real Surefire logs: Debian's 2.22.3 run offline (make_surefire_logs.sh) and public CI logs (SOURCES.md);
+    every failure once, with its test id, exception, message and the project's frame."""
+    got = parse_junit(log(name))
+    pkgs = tuple({t.split("::")[0].rsplit(".", 1)[0].split("$")[0] for t in expected} | {"jmri"})
+    assert {f.test: _typed(f, pkgs) for f in got} == expected
+    assert len(got) == len(expected)
+
+
+def test_surefire_real_summary_alone():
+    """Only the "Results:" part of the real 2.22.3 logs (e.g. a log cut to its tail): multi-line messages keep their
+    lines (hamcrest's expected/actual found), Surefire's short exception names are made whole again, and a cut
+    timeout message still gives the timeout."""
+    fs = {f.test: f for f in parse_junit(log("surefire222_junit4.txt").split("[INFO] Results:")[1])}
+    # VowelsTest.count twice (one summary line per invocation, no invocation named); the class-level failure reads
+    # as a test named after its @BeforeClass method (SetupTest::countOnce): the summary alone does not tell
+    assert len(fs) == 8 and "SetupTest::countOnce" in fs
+    m = fs["WordsTest::capitalizeMatcher"]
+    assert (m.message, m.expected, m.actual) == ('Expected: is "A B"\n     but: was "A b"', 'is "A B"', 'was "A b"')
+    assert fs["WordsTest::countVowels"].exception == "StringIndexOutOfBoundsException"
+    assert fs["WordsTest::drainTerminates"] == TestTimeout("WordsTest::drainTerminates", 0.2)
+    fs = {f.test: f for f in parse_junit(log("surefire222_junit5.txt").split("[INFO] Results:")[1])}
+    assert fs["IntStackTest::sizes"].message == ("Multiple Failures (1 failure)\n"
+                                                 "\torg.opentest4j.AssertionFailedError: expected: <1> but was: <2>")
+    assert "IntStackTest$WhenEmpty::sizeIsZero" in fs and len(fs) == 8
+
+
+@pytest.mark.parametrize("text,expected", [
+    # Surefire 3: a class-level failure (@BeforeAll) names the class only
+    ("[INFO] Running p.q.SetupTest\n[ERROR] Tests run: 1, Failures: 0, Errors: 1, Skipped: 0, Time elapsed: 1.2 s "
+     "<<< FAILURE! -- in p.q.SetupTest\n[ERROR] p.q.SetupTest -- Time elapsed: 1.2 s <<< ERROR!\n"
+     "java.lang.RuntimeException: login failed\n\tat p.q.SetupTest.setUpOnce(SetupTest.java:13)\n",
+     {"p.q.SetupTest": ("java.lang.RuntimeException", "login failed", "p.q.SetupTest.setUpOnce(SetupTest.java:13)")}),
+    # Surefire 3: a parameterised invocation, parameter types and index in the header
+    ("[ERROR] p.RolesTest.reads(String)[2] -- Time elapsed: 0.01 s <<< FAILURE!\n"
+     "java.lang.AssertionError: Status expected:<200> but was:<404>\n\tat p.RolesTest.reads(RolesTest.java:40)\n",
+     {"p.RolesTest::reads[2]": ("java.lang.AssertionError", "Status expected:<200> but was:<404>",
+                                "p.RolesTest.reads(RolesTest.java:40)")}),
+    # Surefire 3's summary for a java.lang.Error: an empty short name ("»  msg"), message on the next lines
+    ("[ERROR] Errors: \n[ERROR]   DeskTest.walkIn:23 »  Unresolved compilation problem:\n"
+     "        The method book(Req) in the type Api is not applicable for the arguments (String)\n\n"
+     "[INFO] \n[ERROR] Tests run: 1, Failures: 0, Errors: 1, Skipped: 0\n",
+     {"DeskTest::walkIn": ("", "Unresolved compilation problem:\n        The method book(Req) in the type Api is not "
+                               "applicable for the arguments (String)", None)}),
+])
+def test_surefire_formats_inline(text, expected):
+    assert {f.test: _typed(f, ("p",)) for f in parse_junit(text)} == expected

@@ -52,6 +52,19 @@ def test_compile_errors_name_their_files(bug, runs):
     text = render_feedback(runs["signature"].failures, feedback_context(bug))
     assert text.startswith("The code does not compile:\nRangeSum.java line 20 (outside the method): method sum")
     assert "RangeSumTest.java line 11" in text and "more like it" in text
+    assert "(these call the method you are fixing: keep the parameters of sum)" in text
+
+
+def test_callers_of_a_changed_signature_grouped_with_their_cause():
+    """A Lang-like cascade: a new parameter breaks 79 calls in the test file (seen on Lang-1's createNumber)."""
+    errs = [CompileError("/w/test/p/ATest.java", 100 + 3 * i, 20, "method f in class A cannot be applied to given "
+                         "types;\nrequired: int,boolean\nfound:    int\nreason: actual and formal argument lists "
+                         "differ in length", f"        assertEquals({i}, A.f({i}));") for i in range(79)]
+    text = render_feedback(errs, CTX)
+    assert text.count("cannot be applied") == 1 and "(and 78 more like it: ATest.java line 103," in text
+    assert text.endswith("(these call the method you are fixing: keep the parameters of f)")
+    other = [CompileError("/w/test/p/ATest.java", 5, 1, "method g in class A cannot be applied to given types;")]
+    assert "fixing" not in render_feedback(other, CTX)  # another method's callers: no such note
 
 
 def test_prompts_use_the_shared_rendering(bug, runs):
@@ -113,3 +126,118 @@ def test_project_packages(tmp_path):
 def test_javac_real_output_renders_with_file(bug, runs):
     comp = [f for f in runs["signature"].failures if isinstance(f, CompileError)]
     assert comp and all(f.file.endswith(".java") for f in comp) and parse_javac("") == []
+
+
+# --------------------------------------------------------------------------- a Lang-like layout (issue 13 item 5)
+CALC = """package p;
+
+public class Calc {
+    public static int parse(String s) {
+        if (s == null
+                || s.isEmpty()) {
+            return 0;
+        }
+        return
+            digits(s)
+            * sign(s);
+    }
+
+    static int digits(String s) {
+        return Integer.parseInt(s.substring(1));
+    }
+
+    static int sign(String s) {
+        return 1;
+    }
+}
+"""
+BASE_TEST = """package p;
+
+import static org.junit.Assert.assertEquals;
+
+public abstract class BaseTest {
+    protected void check(String s, int want) {
+        try {
+            assertEquals("parse(" + s + ")",
+                    want, Calc.parse(s));
+        } finally {
+            s = null;
+        }
+    }
+}
+"""
+CALC_TEST = """package p;
+
+import org.junit.Test;
+
+public class CalcTest extends BaseTest {
+    @Test
+    public void negative() {
+        check("-12", -12);
+    }
+
+    @Test
+    public void chained() {
+        assertEquals(3, Calc
+                .parse(
+                "+3"));
+    }
+}
+"""
+
+
+@pytest.fixture()
+def layout(tmp_path):
+    (tmp_path / "src" / "p").mkdir(parents=True)
+    (tmp_path / "test" / "p").mkdir(parents=True)
+    (tmp_path / "src" / "p" / "Calc.java").write_text(CALC)
+    (tmp_path / "test" / "p" / "BaseTest.java").write_text(BASE_TEST)
+    (tmp_path / "test" / "p" / "CalcTest.java").write_text(CALC_TEST)
+    lines = CALC.split("\n")[3:12]  # parse(), file lines 4-12, as the model was shown it
+    return FeedbackContext(method_file="src/p/Calc.java", method_start=4, method_lines=tuple(x[4:] for x in lines),
+                           packages=("p",), root=str(tmp_path), test_roots=("test",), source_roots=("src",))
+
+
+JUNIT = ("org.junit.Assert.fail(Assert.java:89)", "org.junit.Assert.assertEquals(Assert.java:647)")
+
+
+@pytest.mark.parametrize("frames,want", [
+    # the assertion spans two lines and the frame is on the second; it lies in a helper of a superclass: the helper's
+    # statement whole, then the test method's own line
+    (JUNIT + ("p.BaseTest.check(BaseTest.java:9)", "p.CalcTest.negative(CalcTest.java:8)"),
+     ['  at p.BaseTest.check(BaseTest.java:9): assertEquals("parse(" + s + ")", want, Calc.parse(s));',
+      '  called from the test at CalcTest.java:8: check("-12", -12);']),
+    # thrown in code the method calls: that line, then the method's line that called it (a 3-line return, the
+    # frame on its middle line), then the test's
+    (("java.lang.Integer.parseInt(Integer.java:614)", "p.Calc.digits(Calc.java:15)", "p.Calc.parse(Calc.java:10)",
+      "p.BaseTest.check(BaseTest.java:8)", "p.CalcTest.negative(CalcTest.java:8)"),
+     ["  at p.Calc.digits(Calc.java:15): return Integer.parseInt(s.substring(1));",
+      "  called from line 7 of the method: return digits(s) * sign(s);",
+      '  in the test at BaseTest.java:8: assertEquals("parse(" + s + ")", want, Calc.parse(s));',
+      '  called from the test at CalcTest.java:8: check("-12", -12);']),
+    # thrown in the method on the second line of an if's condition: the header, not the whole if
+    (("p.Calc.parse(Calc.java:6)", "p.CalcTest.negative(CalcTest.java:8)"),
+     ["  at line 3 of the method: if (s == null || s.isEmpty()) {",
+      '  in the test at CalcTest.java:8: check("-12", -12);']),
+    # a frame on a line with no code (the end of a finally block): no quote rather than "}"
+    (JUNIT + ("p.BaseTest.check(BaseTest.java:12)", "p.CalcTest.negative(CalcTest.java:8)"),
+     ["  at p.BaseTest.check(BaseTest.java:12)", '  called from the test at CalcTest.java:8: check("-12", -12);']),
+])
+def test_frames_quote_whole_statements_and_the_tests_own_line(layout, frames, want):
+    f = TestFailure("p.CalcTest::negative", "java.lang.AssertionError", "boom", frames=frames)
+    assert render_feedback([f], layout).split("\n")[1:] == want
+
+
+def test_statement_rows_joined_as_written(layout):
+    f = TestFailure("p.CalcTest::chained", "java.lang.AssertionError", "expected:<3> but was:<0>",
+                    frames=JUNIT + ("p.CalcTest.chained(CalcTest.java:14)",))
+    assert render_feedback([f], layout).split("\n")[1] == \
+        '  at p.CalcTest.chained(CalcTest.java:14): assertEquals(3, Calc.parse("+3"));'
+
+
+def test_no_quote_when_the_line_is_in_another_method(layout):
+    """A log whose line numbers are of other sources (Defects4J's stored trigger tests against a checkout whose
+    broken tests were removed): a line outside the frame's method is not quoted (it was '*/' or 'cal.clear();')."""
+    f = TestFailure("p.CalcTest::negative", "java.lang.AssertionError", "boom",
+                    frames=JUNIT + ("p.BaseTest.check(BaseTest.java:3)", "p.CalcTest.negative(CalcTest.java:13)"))
+    assert render_feedback([f], layout).split("\n")[1:] == ["  at p.BaseTest.check(BaseTest.java:3)"]

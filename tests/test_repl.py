@@ -123,6 +123,34 @@ def test_commands_undo_redo_apply_and_transcript(sample_bugs, scripted, tmp_path
     assert "final code (plausible)" in text and "return celsius * 9.0 / 5.0 + 32.0;" in text
 
 
+def test_test_command_shows_the_feedback_the_model_gets(sample_bugs, scripted, tmp_path):
+    """/test renders failures against the bug (as every prompt style does): the failing test's own assertion, and a
+    compile error in the method as a line of the method rather than of the file."""
+    from agent.loop import feedback_message
+    bug = sample_bugs["WrongOperator-1"]
+    cmds, tr, out = make(bug, scripted([]), tmp_path)
+    cmds.start()
+    try:
+        cmds.handle("/test")  # the buggy method: two failing tests
+        shown = " ".join(out.getvalue().split())
+        assert ('at sample.TemperatureTest.testToFahrenheit(TemperatureTest.java:10): assertEquals("boiling point", '
+                '212.0, Temperature.toFahrenheit(100.0), 1e-9);') in shown
+        sent = feedback_message(cmds.outcome, cmds.config.feedback_chars, bug=bug)["content"]
+        assert cmds.failure_text(cmds.outcome) in sent  # the very text the next model turn carries
+        bad = tmp_path / "Bad.java"
+        bad.write_text(bug.fixed_method.replace("+ 32.0;", "+ 32.0 + offset;"))  # line 2 of the method, 8 of the file
+        cmds.handle(f"/apply {bad}")
+        cmds.handle("/test")
+        assert cmds.outcome.kind == "compile-error"
+        shown = " ".join(out.getvalue().split())
+        assert "The code does not compile: line 2 of the method: cannot find symbol" in shown
+        assert "Temperature.java line 8" not in shown
+    finally:
+        cmds.end()
+        tr.close()
+        cmds.session.validator.close()
+
+
 def test_prompt_toolkit_session_through_a_pipe(sample_bugs, scripted, tmp_path):
     bug = sample_bugs["OffByOne-1"]
     model = scripted([[fenced(bug.fixed_method)]])

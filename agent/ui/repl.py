@@ -232,8 +232,15 @@ class Commands:
         self.session.state.outcome = outcome
         self.io.outcomes("current code", [("current", outcome)])
         if outcome.failures or outcome.detail:
-            from extractors.failures import render_feedback
-            self.io.info(render_feedback(outcome.failures) if outcome.failures else outcome.detail[:600])
+            self.io.info(self.failure_text(outcome) if outcome.failures else outcome.detail[:600])
+
+    def failure_text(self, outcome) -> str:
+        """The failures as the model would see them: the one rendering, against the bug's context (the file of each
+        compile error, lines of the current method, the failing test's own line), as every prompt style sends."""
+        from agent.styles import feedback_context
+        from extractors.feedback import render_feedback
+        return render_feedback(outcome.failures, feedback_context(self.bug).for_code(outcome.code or self.current),
+                               self.config.feedback_chars)
 
     def diff_text(self) -> str:
         """Unified diff of the buggy file against the file with the current code in place ('' when unchanged)."""

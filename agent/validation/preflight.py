@@ -3,8 +3,10 @@
 ``check(bug, config)`` builds the buggy version with the bug's settings and runs its failing tests and its suite
 (each test class in its own class loader, recording which project classes it reaches: ``selection``); every
 failing test must fail. Where the fix is known (``fixed_method`` or ``fixed_chunk``), the fixed version must
-compile and pass its failing tests; the other tests that fail on it too (environment-dependent ones, like
-Defects4J's broken-test lists) are recorded as broken and never used to judge a candidate. A bug that fails the
+compile and pass its failing tests; the other tests that fail on it too (environment-dependent or order-dependent
+ones, like Defects4J's broken-test lists) are recorded as broken and never used to judge a candidate. The fixed
+version runs what candidates will run: the failing tests and the selected classes (every class with
+``--all-tests``, which is part of the cache key). A bug that fails the
 check is reported with its reason and not repaired. Results are cached per bug, settings and source tree
 (``<cache>/preflight``), so ``run`` pays for a check once.
 """
@@ -29,7 +31,7 @@ from agent.validation.validate import Candidate, Outcome, compile_project, prepa
 from agent.validation.workspace import Workspace, safe_name
 from extractors import failures as fparse
 
-VERSION = 2  # of the cached result's format and meaning (2: Jupiter classes found and run)
+VERSION = 3  # of the cached result's format and meaning (2: test classes isolated by default; 3: Jupiter classes)
 MAX_TIMEOUT_RERUNS = 3
 
 
@@ -129,7 +131,10 @@ def check(bug: Bug, config: ValidationConfig | None = None) -> Check:
         fixed = prepare(bug, fix)
         if isinstance(fixed, Outcome):
             return _fail(bug, started, f"the fix does not apply: {fixed.kind} {fixed.detail[:200]}")
-        out = _fixed_run(bug, s, fixed.source, failing, classes)
+        # candidates run the failing tests and the selected classes only (unless --all-tests): a test outside them
+        # never judges a candidate, so the fixed version need not run it either
+        judged = classes if config.all_tests or selected is None else list(selected)
+        out = _fixed_run(bug, s, fixed.source, failing, judged)
         if isinstance(out, str):
             return _fail(bug, started, out, test_classes=tests)
         broken, fixed_checked = out, True
@@ -161,10 +166,13 @@ def _fixed_run(bug: Bug, s: BuildSettings, source: str, failing: list[str], clas
         return "the fixed version's tests keep timing out"
 
 
-def _digest(bug: Bug, s: BuildSettings) -> str:
-    """What a check's result depends on: the bug, its settings and JDK, and its files (path, size, mtime)."""
+def _digest(bug: Bug, s: BuildSettings, all_tests: bool = False) -> str:
+    """What a check's result depends on: the bug, its settings and JDK, ``--all-tests`` (which tests the fixed
+    version runs), and its files (path, size, mtime)."""
     h = hashlib.sha256(json.dumps([VERSION, bug.to_dict(), s.javac_args, s.jvm_args, s.test_timeout,
-                                   s.env.java, s.env.version], sort_keys=True, default=str).encode())
+                                   s.env.java, s.env.version, s.isolate_classes,
+                                   *(["all-tests"] if all_tests else [])],
+                                  sort_keys=True, default=str).encode())
     for r in bug.source_roots + bug.test_roots:
         for f in sorted((bug.root / r).rglob("*")):
             if f.is_file():
@@ -182,7 +190,7 @@ def cached_check(bug: Bug, config: ValidationConfig | None = None) -> Check:
     """``check`` once per bug, settings and source tree; the result is kept under the cache folder."""
     config = config or ValidationConfig()
     s = settings_for(bug, config)
-    path = cache_dir() / "preflight" / f"{safe_name(bug.id)}-{_digest(bug, s)}.json"
+    path = cache_dir() / "preflight" / f"{safe_name(bug.id)}-{_digest(bug, s, config.all_tests)}.json"
     if path.is_file():
         try:
             return Check.from_dict(json.loads(path.read_text(encoding="utf-8")))
