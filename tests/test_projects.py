@@ -7,10 +7,12 @@ launcher) give on the same tree; the pre-flight fails exactly the bugs whose bui
 
 import json
 import os
+import shutil
 from dataclasses import replace
 
 import pytest
 
+from agent.bugs import load_manifest
 from agent.validation.discovery import candidate_classes, glob_regex, matches
 from agent.validation.javatools import java_env
 from agent.validation.preflight import check, check_bugs
@@ -73,6 +75,14 @@ def test_a_short_test_timeout_times_out_the_slow_test(checked):
     bug = bugs["SlowTest-1"]
     out = FreshValidator(ValidationConfig(test_timeout=1.0)).validate(bug, Candidate(bug.fixed_method))
     assert out.kind == "timeout" and out.failures[-1].test == "p.SumsSlowTest::slow"
+
+
+def test_a_hanging_jupiter_test_is_timed_out_by_the_watchdog(checked):
+    bugs, _ = checked
+    spin = Candidate("public static int max(int... values) {\n    while (values.length > 0) {\n"
+                     "        Thread.onSpinWait();\n    }\n    return 0;\n}")
+    out = FreshValidator(ValidationConfig(test_timeout=1.0)).validate(bugs["Jupiter-1"], spin)
+    assert out.kind == "timeout" and [f.test for f in out.failures] == ["p.StatsTest::negatives"], out
 
 
 def test_preflight_reports_a_misconfigured_bug_and_drops_it():
