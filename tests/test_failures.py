@@ -60,6 +60,10 @@ def test_parse_javac_logs(name, expected):
     ("error: Source option 5 is no longer supported. Use 7 or later.\n",
      [("", 0, None, "Source option 5 is no longer supported. Use 7 or later.")]),
     ("\tsrc/A.java:2: error: ';' expected\n", []),  # indented: not a javac header
+    # Maven on GitHub Actions: a timestamp before each line, "Error:  " for "[ERROR] "
+    ("2024-03-04T16:53:19.6293270Z Error:  /w/src/main/java/p/A.java:[12,5] cannot find symbol\n"
+     "2024-03-04T16:53:19.6293780Z Error:    symbol:   variable x\n",
+     [("/w/src/main/java/p/A.java", 12, 5, "cannot find symbol")]),
     ("", []),
 ])
 def test_parse_javac_inline(text, expected):
