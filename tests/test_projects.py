@@ -4,6 +4,7 @@ source on JDK 17 (--release 8), ISO-8859-1 sources, --add-opens, a slow test, an
 @BeforeClass once per class. For every candidate, fresh and warm (after the pre-flight) give the outcome that plain
 javac + JUnitCore give on the same tree; the pre-flight fails exactly the bugs whose build settings are missing."""
 
+import json
 import os
 import shutil
 import subprocess
@@ -218,3 +219,43 @@ def test_the_fixed_version_runs_what_candidates_run(tmp_path):
     assert "p.HomeEnvTest" in selected.test_classes and "p.HomeEnvTest" not in (selected.selected or ())
     assert set(selected.broken) == {"p.FlagsEnvTest::fromTheEnvironment"}
     assert set(everything.broken) == {"p.FlagsEnvTest::fromTheEnvironment", "p.HomeEnvTest::needsHome"}
+
+
+POLLUTION = {  # Lang-40's shape: a test class's tearDown leaves a static default changed (StandardToStringStyleTest)
+    "src/main/java/p/Style.java": "package p;\n\npublic final class Style {\n    private static String sep = \",\";\n\n"
+    "    public static void setSeparator(String s) {\n        sep = s;\n    }\n\n    public static String join(int a, int b) {\n"
+    "        return a + sep + b;\n    }\n\n    public static int twice(int x) {\n        return x * 3;\n    }\n}\n",
+    "src/test/java/p/AStyleTest.java": "package p;\n\nimport org.junit.After;\nimport org.junit.Test;\n\n"
+    "public class AStyleTest {\n    @After\n    public void tearDown() {\n        Style.setSeparator(\";\");  // not the default\n"
+    "    }\n\n    @Test\n    public void semicolon() {\n        Style.setSeparator(\";\");\n"
+    "        org.junit.Assert.assertEquals(\"1;2\", Style.join(1, 2));\n    }\n}\n",
+    "src/test/java/p/JoinTest.java": "package p;\n\nimport org.junit.Test;\n\npublic class JoinTest {\n    @Test\n"
+    "    public void comma() {\n        org.junit.Assert.assertEquals(\"1,2\", Style.join(1, 2));\n    }\n}\n",
+    "src/test/java/p/TwiceTest.java": "package p;\n\nimport org.junit.Test;\n\npublic class TwiceTest {\n    @Test\n"
+    "    public void twice() {\n        org.junit.Assert.assertEquals(4, Style.twice(2));\n    }\n}\n",
+}
+
+
+def test_a_test_class_cannot_fail_another_through_static_state(tmp_path):
+    """Lang-40: StandardToStringStyleTest's tearDown leaves its own style as ToStringBuilder's default, and every
+    ToStringBuilderTest run after it in the same class loader fails (in Defects4J's order it ran first). With
+    classes isolated (the default) the developer fix passes and nothing is excluded; shared, as one JUnitCore run
+    gives, JoinTest fails after AStyleTest and the pre-flight can only exclude it."""
+    for rel, text in POLLUTION.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text)
+    (tmp_path / "bugs.jsonl").write_text(json.dumps({
+        "id": "StaticDefault-1", "root": ".", "source_roots": ["src/main/java"], "test_roots": ["src/test/java"],
+        "classpath": [], "failing_tests": ["p.TwiceTest::twice"],
+        "location": {"file": "src/main/java/p/Style.java", "method": "twice", "lines": [14, 16]},
+        "fixed_method": "public static int twice(int x) {\n        return x + x;\n    }"}) + "\n")
+    bug = load_manifest(tmp_path / "bugs.jsonl")[0]
+    fix = Candidate(bug.fixed_method)
+    isolated, shared = CONFIG, replace(CONFIG, isolation="shared")
+    assert check(bug, isolated).broken == ()
+    assert check(bug, shared).broken == ("p.JoinTest::comma",)
+    assert FreshValidator(isolated).validate(bug, fix).kind == "plausible"
+    with WarmValidator(isolated) as warm:
+        assert warm.validate(bug, fix).kind == "plausible"
+    out = FreshValidator(shared).validate(bug, fix)
+    assert out.kind == "test-failure" and [f.test for f in out.failures] == ["p.JoinTest::comma"]

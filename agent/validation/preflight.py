@@ -31,7 +31,7 @@ from agent.validation.validate import Candidate, Outcome, compile_project, prepa
 from agent.validation.workspace import Workspace, safe_name
 from extractors import failures as fparse
 
-VERSION = 1  # of the cached result's format and meaning
+VERSION = 2  # of the cached result's format and meaning (2: test classes isolated by default)
 MAX_TIMEOUT_RERUNS = 3
 
 
@@ -170,7 +170,8 @@ def _digest(bug: Bug, s: BuildSettings, all_tests: bool = False) -> str:
     """What a check's result depends on: the bug, its settings and JDK, ``--all-tests`` (which tests the fixed
     version runs), and its files (path, size, mtime)."""
     h = hashlib.sha256(json.dumps([VERSION, bug.to_dict(), s.javac_args, s.jvm_args, s.test_timeout,
-                                   s.env.java, s.env.version, *(["all-tests"] if all_tests else [])],
+                                   s.env.java, s.env.version, s.isolate_classes,
+                                   *(["all-tests"] if all_tests else [])],
                                   sort_keys=True, default=str).encode())
     for r in bug.source_roots + bug.test_roots:
         for f in sorted((bug.root / r).rglob("*")):

@@ -17,7 +17,10 @@ VALIDATORS = {"fresh": "agent.validation.validate:FreshValidator", "warm": "agen
               "d4j": "agent.bugs.d4j:D4JValidator"}
 
 
-DEFAULT_TEST_TIMEOUT = 60.0  # Lang's locale tests take 24-51 s on a loaded machine
+ISOLATIONS = ("class", "shared")
+DEFAULT_TEST_TIMEOUT = 180.0  # Lang's locale tests take 24-51 s idle and timed out at 60 s on a loaded 2-core machine
+# (Lang-6, Lang-22, Lang-40: the pre-flight excluded them or gave up); a run stops at its first timeout, so an
+# endless candidate costs this once
 
 
 def register_validator(name: str, target: str) -> None:
@@ -38,6 +41,10 @@ class ValidationConfig:
     all_tests: bool = field(default=False, metadata={
         "help": "run every test class after the failing tests (default: only the classes that reach the patched "
                 "class, recorded by the pre-flight on the buggy version)"})
+    isolation: str = field(default="class", metadata={
+        "help": "class (each test class in its own class loader: static state one test class leaves behind cannot "
+                "fail another, and skipping classes by selection cannot change the others' outcomes) or shared "
+                "(the classes of a run share one class loader, as Surefire and Defects4J run them)"})
     preflight: bool = field(default=True, metadata={
         "help": "check each bug before repairing it (buggy fails, fix passes; broken tests excluded)"})
     validator: str = field(default="fresh", metadata={"help": "fresh (new javac + JVM per candidate), warm "
@@ -54,6 +61,8 @@ class ValidationConfig:
             raise ValueError(f"heap {self.heap!r} must look like 512m or 2g")
         if self.validator not in VALIDATORS:
             raise ValueError(f"validator must be one of {', '.join(VALIDATORS)}")
+        if self.isolation not in ISOLATIONS:
+            raise ValueError(f"isolation must be one of {', '.join(ISOLATIONS)}, not {self.isolation!r}")
         if self.sandbox not in SANDBOX_MODES:
             raise ValueError(f"sandbox must be one of {', '.join(SANDBOX_MODES)} (--sandbox or REPAIRCHAT_SANDBOX), "
                              f"not {self.sandbox!r}")
@@ -73,6 +82,7 @@ class BuildSettings:
     candidate_timeout: float
     compile_timeout: float
     sandbox: Sandbox | None = None  # what javac and the test JVMs run in (None: the REPAIRCHAT_SANDBOX default)
+    isolate_classes: bool = True  # each test class in its own class loader (ValidationConfig.isolation)
 
 
 def settings_for(bug: Bug, config: ValidationConfig) -> BuildSettings:
@@ -86,7 +96,7 @@ def settings_for(bug: Bug, config: ValidationConfig) -> BuildSettings:
     jvm = [] if any(o.startswith("-Xmx") for o in bug.jvm_options) else [f"-Xmx{config.heap}"]
     return BuildSettings(env, (*base, *opts), (*jvm, *bug.jvm_options),
                          config.timeout_for(bug), config.candidate_timeout, config.compile_timeout,
-                         sandbox_for(config))
+                         sandbox_for(config), config.isolation == "class")
 
 
 def heap_mb(heap: str) -> int:

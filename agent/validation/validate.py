@@ -197,15 +197,16 @@ def compile_project(ws: Workspace, s: BuildSettings, timeout: float | None = Non
 def run_tests(ws: Workspace, s: BuildSettings, specs: list[str], *, timeout: float, fail_fast: bool = False,
               tests_only: bool = False, record: Path | None = None, exclude: tuple[str, ...] | None = None):
     """One test JVM (RepairRunner) in the project's root over ``specs``, without the excluded tests (default the
-    bug's broken ones); ``record`` runs each class in its own class loader and writes which project classes it
-    loaded."""
+    bug's broken ones). Each test class runs in its own class loader over the project's classes (unless the
+    settings say ``shared``; always with ``record``, which writes which project classes each class loaded)."""
     bug = ws.bug
     runner = str(build_helper("RepairRunner", env=s.env))
     cp = classpath(bug, ws.out, s)
     args = ["--timeout", str(s.test_timeout)]
-    if record is not None:
+    if record is not None or s.isolate_classes:
         jvm_cp = [runner, *s.env.junit_classpath]
-        args += ["--record", str(record), "--isolate", os.pathsep.join(cp[:len(cp) - len(s.env.junit_classpath)])]
+        args += ["--isolate", os.pathsep.join(cp[:len(cp) - len(s.env.junit_classpath)])]
+        args += ["--record", str(record)] if record is not None else []
     else:
         jvm_cp = [*cp, runner]
     args += ["--fail-fast"] if fail_fast else []
