@@ -384,7 +384,8 @@ def _summaries(lines: list[str]) -> list[TestFailure | TestTimeout]:
             exc = tr.exception or (m.groupdict().get("exc") or "")
             if exc and "." not in exc and not exc.endswith(("Error", "Exception", "Throwable", "Failure")):
                 exc += "Exception"  # Surefire's short name: StringIndexOutOfBounds, TestTimedOut
-            out.append(_failure(_test_id(m.group("cls"), m.group("meth")), Trace(exc, tr.message, tr.expected, tr.actual)))
+            test = _test_id(m.group("cls"), m.group("meth"))
+            out.append(_failure(test, Trace(exc, tr.message, tr.expected, tr.actual)))
         elif s.strip() and not s.startswith(" "):
             section = False
     return out
@@ -422,7 +423,8 @@ def parse_junit(output: str) -> list[Failure]:
         simple = cls_part.rsplit(".", 1)[-1] + "::" + meth
         cls_simple = cls_part.rsplit(".", 1)[-1]
         if not any(u == s.test or u.endswith("." + simple) or u == simple
-                   or ("::" not in u and (u == cls_part or u.endswith("." + cls_simple))) for u in map(_no_index, found)):
+                   or ("::" not in u and (u == cls_part or u.endswith("." + cls_simple)))
+                   for u in map(_no_index, found)):
             found[s.test] = s
     for test, t in timeouts.items():
         found[test] = t  # the runner's own timeout verdict wins over the failure it caused

@@ -60,6 +60,10 @@ def test_parse_javac_logs(name, expected):
     ("error: Source option 5 is no longer supported. Use 7 or later.\n",
      [("", 0, None, "Source option 5 is no longer supported. Use 7 or later.")]),
     ("\tsrc/A.java:2: error: ';' expected\n", []),  # indented: not a javac header
+    # Maven on GitHub Actions: a timestamp before each line, "Error:  " for "[ERROR] "
+    ("2024-03-04T16:53:19.6293270Z Error:  /w/src/main/java/p/A.java:[12,5] cannot find symbol\n"
+     "2024-03-04T16:53:19.6293780Z Error:    symbol:   variable x\n",
+     [("/w/src/main/java/p/A.java", 12, 5, "cannot find symbol")]),
     ("", []),
 ])
 def test_parse_javac_inline(text, expected):
@@ -297,7 +301,8 @@ def test_d4j_lang_trigger_tests(row):
       "org.example.FooTest::bar": ("java.lang.AssertionError", None, None, "org.example.FooTest.bar(FooTest.java:9)")}),
     # Gradle names a class-level (@BeforeClass) failure "classMethod"
     ("p.CalcTest > classMethod FAILED\n    java.lang.IllegalStateException: no db\n"
-     "        at p.CalcTest.setUp(CalcTest.java:9)\np.CalcTest > other FAILED\n    java.lang.AssertionError at CalcTest.java:12\n",
+     "        at p.CalcTest.setUp(CalcTest.java:9)\np.CalcTest > other FAILED\n"
+     "    java.lang.AssertionError at CalcTest.java:12\n",
      {"p.CalcTest": ("java.lang.IllegalStateException", None, None, "p.CalcTest.setUp(CalcTest.java:9)"),
       "p.CalcTest::other": ("java.lang.AssertionError", None, None, "CalcTest.java:12")}),
     # (<generated>) frames are frames, not message text
@@ -360,46 +365,37 @@ def test_maven_compile_real(name, expected):
 W4, W5 = "com.acme.text.", "com.acme.stack."
 _SIOOBE = "java.lang.StringIndexOutOfBoundsException"
 # (log, {test id: (exception, message, project frame) or timeout seconds}); the frame judged by the project's packages
+SUREFIRE222_JUNIT4 = {
+    W4 + "WordsTest::capitalizeTwoWords": ("org.junit.ComparisonFailure",
+                                           "expected:<Hello [W]orld> but was:<Hello [w]orld>",
+                                           W4 + "WordsTest.capitalizeTwoWords(WordsTest.java:18)"),
+    W4 + "WordsTest::capitalizeMatcher": ("java.lang.AssertionError", 'Expected: is "A B"\n     but: was "A b"',
+                                          W4 + "WordsTest.capitalizeMatcher(WordsTest.java:23)"),
+    W4 + "WordsTest::countVowelsEmpty": (_SIOOBE, "String index out of range: 0",
+                                         W4 + "WordsTest.countVowelsEmpty(WordsTest.java:33)"),
+    W4 + "WordsTest::drainTerminates": 0.2,
+    W4 + "WordsTest::splitSpaces": ("org.junit.internal.ArrayComparisonFailure",
+                                    "array lengths differed, expected.length=2 actual.length=3; arrays first "
+                                    "differed at element [1]; expected:<[b]> but was:<[]>",
+                                    W4 + "WordsTest.splitSpaces(WordsTest.java:38)"),
+    W4 + "WordsTest::countVowels": (_SIOOBE, "String index out of range: 5",
+                                    W4 + "WordsTest.countVowels(WordsTest.java:28)"),
+    # Parameterized: one failure per invocation; the summary's two "VowelsTest.count" lines add none
+    W4 + "VowelsTest::count[sky]": (_SIOOBE, "String index out of range: 3",
+                                    W4 + "VowelsTest.count(VowelsTest.java:30)"),
+    W4 + "VowelsTest::count[tree]": (_SIOOBE, "String index out of range: 4",
+                                     W4 + "VowelsTest.count(VowelsTest.java:30)"),
+    # @BeforeClass failed: "[ERROR] com.acme.text.SetupTest  Time elapsed", a class-level failure
+    W4 + "SetupTest": (_SIOOBE, "String index out of range: 0", W4 + "SetupTest.countOnce(SetupTest.java:13)")}
 MAVEN_JUNIT_ROWS = [
-    ("surefire222_junit4.txt", {
-        W4 + "WordsTest::capitalizeTwoWords": ("org.junit.ComparisonFailure",
-                                               "expected:<Hello [W]orld> but was:<Hello [w]orld>",
-                                               W4 + "WordsTest.capitalizeTwoWords(WordsTest.java:18)"),
-        W4 + "WordsTest::capitalizeMatcher": ("java.lang.AssertionError", 'Expected: is "A B"\n     but: was "A b"',
-                                              W4 + "WordsTest.capitalizeMatcher(WordsTest.java:23)"),
-        W4 + "WordsTest::countVowelsEmpty": (_SIOOBE, "String index out of range: 0",
-                                             W4 + "WordsTest.countVowelsEmpty(WordsTest.java:33)"),
-        W4 + "WordsTest::drainTerminates": 0.2,
-        W4 + "WordsTest::splitSpaces": ("org.junit.internal.ArrayComparisonFailure",
-                                        "array lengths differed, expected.length=2 actual.length=3; arrays first "
-                                        "differed at element [1]; expected:<[b]> but was:<[]>",
-                                        W4 + "WordsTest.splitSpaces(WordsTest.java:38)"),
-        W4 + "WordsTest::countVowels": (_SIOOBE, "String index out of range: 5",
-                                        W4 + "WordsTest.countVowels(WordsTest.java:28)"),
-        # Parameterized: one failure per invocation; the summary's two "VowelsTest.count" lines add none
-        W4 + "VowelsTest::count[sky]": (_SIOOBE, "String index out of range: 3",
-                                        W4 + "VowelsTest.count(VowelsTest.java:30)"),
-        W4 + "VowelsTest::count[tree]": (_SIOOBE, "String index out of range: 4",
-                                         W4 + "VowelsTest.count(VowelsTest.java:30)"),
-        # @BeforeClass failed: "[ERROR] com.acme.text.SetupTest  Time elapsed", a class-level failure
-        W4 + "SetupTest": (_SIOOBE, "String index out of range: 0", W4 + "SetupTest.countOnce(SetupTest.java:13)")}),
+    ("surefire222_junit4.txt", SUREFIRE222_JUNIT4),
     ("surefire222_junit4_fulltrace.txt", {  # untrimmed traces: the frame in the code under test is found
-        W4 + "WordsTest::capitalizeTwoWords": ("org.junit.ComparisonFailure",
-                                               "expected:<Hello [W]orld> but was:<Hello [w]orld>",
-                                               W4 + "WordsTest.capitalizeTwoWords(WordsTest.java:18)"),
-        W4 + "WordsTest::capitalizeMatcher": ("java.lang.AssertionError", 'Expected: is "A B"\n     but: was "A b"',
-                                              W4 + "WordsTest.capitalizeMatcher(WordsTest.java:23)"),
-        W4 + "WordsTest::countVowelsEmpty": (_SIOOBE, "String index out of range: 0",
-                                             W4 + "Words.countVowels(Words.java:22)"),
-        W4 + "WordsTest::drainTerminates": 0.2,
+        **SUREFIRE222_JUNIT4,
+        **{W4 + t: (_SIOOBE, f"String index out of range: {n}", W4 + "Words.countVowels(Words.java:22)")
+           for t, n in [("WordsTest::countVowelsEmpty", 0), ("WordsTest::countVowels", 5),
+                        ("VowelsTest::count[sky]", 3), ("VowelsTest::count[tree]", 4), ("SetupTest", 0)]},
         # this Surefire prints ArrayComparisonFailure's message without its class
-        W4 + "WordsTest::splitSpaces": ("", "array lengths differed, expected.length=2 actual.length=3; arrays first "
-                                            "differed at element [1]; expected:<[b]> but was:<[]>",
-                                        W4 + "WordsTest.splitSpaces(WordsTest.java:38)"),
-        W4 + "WordsTest::countVowels": (_SIOOBE, "String index out of range: 5", W4 + "Words.countVowels(Words.java:22)"),
-        W4 + "VowelsTest::count[sky]": (_SIOOBE, "String index out of range: 3", W4 + "Words.countVowels(Words.java:22)"),
-        W4 + "VowelsTest::count[tree]": (_SIOOBE, "String index out of range: 4", W4 + "Words.countVowels(Words.java:22)"),
-        W4 + "SetupTest": (_SIOOBE, "String index out of range: 0", W4 + "Words.countVowels(Words.java:22)")}),
+        W4 + "WordsTest::splitSpaces": ("", *SUREFIRE222_JUNIT4[W4 + "WordsTest::splitSpaces"][1:])}),
     ("surefire222_junit5.txt", {  # headers name the method only: the class is the "Running" line's
         W5 + "IntStackTest::peekTop": ("java.lang.IndexOutOfBoundsException", "Index 1 out of bounds for length 1",
                                        W5 + "IntStackTest.peekTop(IntStackTest.java:24)"),
@@ -437,14 +433,16 @@ MAVEN_JUNIT_ROWS = [
         f"tr.com.srdc.cda2fhir.DataTypesTransformerTest::{m}": (
             "org.junit.ComparisonFailure", "TS.value was not transformed expected:<2016-05-27T15:[4]0:00+08:00> but "
             "was:<2016-05-27T15:[1]0:00+08:00>", f"tr.com.srdc.cda2fhir.DataTypesTransformerTest.{m}"
-            f"(DataTypesTransformerTest.java:{n})") for m, n in [("testString2DateTime", 654), ("testTS2DateTime", 789)]}),
+            f"(DataTypesTransformerTest.java:{n})")
+        for m, n in [("testString2DateTime", 654), ("testTS2DateTime", 789)]}),
     ("public/surefire2124_summary_qa_catalogue_457.txt", {  # a summary only: messages as Surefire cut them
         "de.gwdg.metadataqa.marc.cli.ClassificationAnalysisTest::pica": ("", "expected:<...t,percent(..)", None),
         "de.gwdg.metadataqa.marc.cli.utils.CollocationTest::formatRow": ("", "expected:<lcsh;udc,3416,68[.]32%(..)",
                                                                          None)}),
     ("public/surefire_gha_summary_maven_surefire_723.txt", {  # timestamped, a three-line summary entry
         "Surefire1144XmlRunTimeIT::testXmlRunTime": (
-            "", "Expected: is a value equal to or greater than <1.6F>\n     but: <1.599F> was less than <1.6F>", None)}),
+            "", "Expected: is a value equal to or greater than <1.6F>\n     but: <1.599F> was less than <1.6F>",
+            None)}),
 ]
 
 
