@@ -159,6 +159,7 @@ _HEADERS: list[tuple[str, re.Pattern]] = [
     ("d4j", re.compile(r"^--- (?P<cls>[\w$.]+)::(?P<meth>\S+)\s*$")),
     ("d4j-class", re.compile(r"^--- (?P<cls>[\w$]+(?:\.[\w$]+)+)\s*$")),  # class-level (e.g. @BeforeClass) failure
     ("junit4", re.compile(r"^\d+\) (?P<meth>[^\s(][^(]*?)\((?P<cls>[\w$.]+)\)\s*$")),
+    ("junit4-class", re.compile(r"^\d+\) (?P<cls>[\w$]+(?:\.[\w$]+)+)\s*$")),  # a failing @BeforeClass (JUnitCore)
     # Surefire detail headers; before 2.20 without a ``[LEVEL]``. 2.x: ``meth(pkg.Cls)`` (JUnit 4 runner) or, with the
     # JUnit Platform, ``meth{int}[1]`` with the class only in the ``Running`` line; 3.x: ``pkg.Cls.meth(int)[1] --``.
     # A parameterised invocation keeps its index (``meth[1]``): each invocation is its own failure.
@@ -250,7 +251,7 @@ def _blocks(lines: list[str]) -> list[tuple[str, str, list[str]]]:
                 continue
             cur = []
             meth = (m.groupdict().get("meth") or "") + (m.groupdict().get("idx") or "")
-            test = cls if style == "d4j-class" else _test_id(cls, meth)
+            test = cls if style in ("d4j-class", "junit4-class") else _test_id(cls, meth)
             if style == "gradle" and meth == "classMethod":  # Gradle's name for a class-level failure
                 test = cls
             if style in ("surefire3", "surefire-dotted") and _class_level(cls, meth, running):

@@ -102,6 +102,8 @@ JUNIT_ROWS = [
     ("junit4_multiline_caused.txt", {
         "pkg.ParserTest::testParse": ("java.lang.IllegalStateException", None, None, "pkg.Parser.expect(Parser.java:40)"),
         "pkg.OtherTest::initializationError": ("java.lang.Exception", None, None, None)}),
+    ("junit4_beforeclass.txt", {  # JUnitCore names a failing @BeforeClass by its class alone
+        "p.SetupTest": ("java.lang.IllegalStateException", None, None, "p.SetupTest.connect(SetupTest.java:9)")}),
     ("hamcrest.txt", {
         "pkg.ListTest::testSize": ("java.lang.AssertionError", "is <3>", "was <2>", "pkg.ListTest.testSize(ListTest.java:14)"),
         "pkg.ListTest::testOther": ("java.lang.AssertionError", None, None, "pkg.ListTest.testOther(ListTest.java:20)")}),
