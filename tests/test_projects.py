@@ -238,3 +238,15 @@ def test_a_test_class_cannot_fail_another_through_static_state(tmp_path):
         assert warm.validate(bug, fix).kind == "plausible"
     out = FreshValidator(shared).validate(bug, fix)
     assert out.kind == "test-failure" and [f.test for f in out.failures] == ["p.JoinTest::comma"]
+
+
+def test_a_failing_test_that_fails_on_the_fix_too_is_excluded_while_another_judges():
+    """Lang-57 on JDK 17: one of its failing tests (LocaleUtilsTest::testCountriesByLanguage) counts the JDK's
+    locales and fails on the fixed version too. It cannot tell a fix from the bug: it is excluded and the bug is
+    kept, judged by the failing tests that pass on the fix; when no failing test passes there, the bug is dropped."""
+    bug = BUGS["EnvDependent-1"]
+    env_test = "p.FlagsEnvTest::fromTheEnvironment"
+    kept = check(replace(bug, failing_tests=(*bug.failing_tests, env_test)), CONFIG)
+    assert kept.ok and env_test in kept.broken, kept
+    dropped = check(replace(bug, failing_tests=(env_test,)), CONFIG)
+    assert not dropped.ok and f"failing test {env_test} fails on the fixed version too" in dropped.reason
