@@ -210,7 +210,7 @@ class ChatStyle(Style):
     def feedback_message(self, outcome, limit: int = 1200, bug: Bug | None = None) -> dict:
         """The user turn that reports why the last patch is still wrong (ChatRepair style)."""
         text = REASONS.get(outcome.kind, f"The fixed version is not correct ({outcome.kind}).")
-        body = _failure_text(outcome, limit, bug)
+        body = failure_text(outcome, limit, bug)
         if body:
             text += "\n" + body
         text += "\nPlease provide another fixed version of the method in a ```java code block."
@@ -235,20 +235,21 @@ class FillStyle(Style):
         lines = [reasons.get(outcome.kind, f"The fixed version is not correct ({outcome.kind}).")]
         if outcome.code:
             lines += ["Previous attempt:", *outcome.code.split("\n")]
-        body = _failure_text(outcome, limit, bug)
+        body = failure_text(outcome, limit, bug)
         if body:
             lines += body.split("\n")
         head = "\n".join(f"// {ln}".rstrip() for ln in lines)
         return {"role": "user", "content": head + "\n" + self.input_for(bug)}
 
 
-def _failure_text(outcome, limit: int, bug: Bug | None = None) -> str:
-    """The failures as every style shows them (extractors.feedback), against ``bug`` when given; the style's
-    reason line (``REASONS``) already says whether it compiled, so the renderer's header is left out."""
+def failure_text(outcome, limit: int, bug: Bug | None = None, header: bool = False) -> str:
+    """The failures as every style shows them (extractors.feedback), against ``bug`` when given; a style's reason
+    line (``REASONS``) already says whether it compiled, so the renderer's header is left out unless ``header``
+    (the REPL's ``/test``, which has no reason line)."""
     if not outcome.failures:
         return outcome.detail[:limit]
     ctx = feedback_context(bug).for_code(outcome.code) if bug is not None else None
-    return render_feedback(outcome.failures, ctx, limit, header=False)
+    return render_feedback(outcome.failures, ctx, limit, header=header)
 
 
 STYLES: dict[str, Style] = {"chat": ChatStyle("chat", "reply", True), "fill": FillStyle("fill", "fill-reply", False)}

@@ -235,12 +235,10 @@ class Commands:
             self.io.info(self.failure_text(outcome) if outcome.failures else outcome.detail[:600])
 
     def failure_text(self, outcome) -> str:
-        """The failures as the model would see them: the one rendering, against the bug's context (the file of each
-        compile error, lines of the current method, the failing test's own line), as every prompt style sends."""
-        from agent.styles import feedback_context
-        from extractors.feedback import render_feedback
-        return render_feedback(outcome.failures, feedback_context(self.bug).for_code(outcome.code or self.current),
-                               self.config.feedback_chars)
+        """The failures as the model would see them (``agent.styles.failure_text``, against the bug: the file of each
+        compile error, lines of the current method, the failing test's own line), with the renderer's header."""
+        from agent.styles import failure_text
+        return failure_text(outcome, self.config.feedback_chars, self.bug, header=True)
 
     def diff_text(self) -> str:
         """Unified diff of the buggy file against the file with the current code in place ('' when unchanged)."""
