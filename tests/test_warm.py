@@ -6,6 +6,7 @@ import os
 import signal
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 
 import pytest
 from conftest import tree_digest
@@ -164,7 +165,7 @@ STATEFUL = {
 }
 
 
-@pytest.mark.parametrize("isolation", ["phase", "class"])
+@pytest.mark.parametrize("isolation", ["shared", "class"])
 def test_static_state_does_not_leak_across_candidates(tmp_path, isolation):
     for rel, text in STATEFUL.items():
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
@@ -174,7 +175,7 @@ def test_static_state_does_not_leak_across_candidates(tmp_path, isolation):
                          "location": {"file": "src/main/java/demo/Adder.java", "method": "add", "lines": [7, 7]}},
                         tmp_path)
     fixed = Candidate("public static int add(int a, int b) {\n    return a + b;\n}")
-    with WarmValidator(CONFIG, isolation=isolation) as v:
+    with WarmValidator(replace(CONFIG, isolation=isolation)) as v:
         for _ in range(3):  # the failing phase and the full run both start from fresh statics, every time
             out = v.validate(bug, fixed)
             assert out.kind == "plausible", out

@@ -169,13 +169,10 @@ class WarmValidator(PreparingValidator):
     The server runs in the bug's project root (a scratch copy), with the bug's JDK and JVM options, so a worker
     moving to another bug starts another server."""
 
-    def __init__(self, config: ValidationConfig | None = None, *, isolation: str | None = None):
+    def __init__(self, config: ValidationConfig | None = None):
         self.config = config or ValidationConfig()
-        isolation = isolation or ("class" if self.config.isolation == "class" else "phase")
-        if isolation not in ("phase", "class"):
-            raise ValueError("isolation must be 'phase' (one class loader per test run, as FreshValidator's "
-                             "JVMs with --isolation shared) or 'class' (one per test class)")
-        self.isolation = isolation
+        # the server's word for --isolation: a class loader per test class, or one per test phase (shared)
+        self.isolation = "class" if self.config.isolation == "class" else "phase"
         self._tmp = Path(tempfile.mkdtemp(prefix="repairchat-warm-", dir=os.environ.get("REPAIRCHAT_SCRATCH")))
         self._server: WarmServer | None = None
         self._server_key: tuple | None = None
